@@ -1,0 +1,109 @@
+"""AppRunner: a WSGI app served on loopback from a thread; and the per-process singleton.
+
+Owns the user-facing server object (address, URL, collected app errors) and
+:func:`run_server` / :func:`stop_server`. The socket lifecycle lives in
+``_serving`` and the protocol in ``_http``; nothing here knows unittest.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterable
+
+from ._http import serve_connection
+from ._serving import Connection, ServerThread, format_url_host
+
+__all__ = ["AppRunner", "demo_app", "run_server", "stop_server"]
+
+WSGIApp = Callable[..., Iterable[bytes]]
+
+
+def demo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The app served when none is given: ``Hello world!`` and the request line."""
+    body = "Hello world!\n\n{} {}\n".format(
+        environ["REQUEST_METHOD"], environ.get("RAW_URI", environ["PATH_INFO"])).encode("latin-1")
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return [body]
+
+
+class AppRunner(ServerThread):
+    """Serve a WSGI *app* over HTTP/1.1 from a daemon thread.
+
+    The socket is bound when the constructor returns, so :attr:`address`
+    and :attr:`url` are known before :meth:`start`. Use it as a context
+    manager, or call :meth:`start` and :meth:`stop` (idempotent, thread-safe,
+    prompt: see :meth:`ServerThread.stop`). Binds ``127.0.0.1`` unless told
+    otherwise; ``host="::1"`` serves IPv6.
+
+    Every exception the app raises is answered with a 500 and appended to
+    :attr:`errors`, with its traceback, so that a test can fail on it.
+    """
+
+    #: The scheme in :attr:`url` and ``environ["wsgi.url_scheme"]``.
+    url_scheme = "http"
+
+    def __init__(self, app: WSGIApp | None = None, host: str = "127.0.0.1", port: int = 0, *,
+                 max_body_size: int | None = None) -> None:
+        super().__init__(host, port, name="fakeserver-http")
+        self.app: WSGIApp = app if app is not None else demo_app
+        #: Request bodies larger than this are refused with 413 (None: no limit).
+        self.max_body_size = max_body_size
+        #: Exceptions raised by the app, oldest first; each has ``__traceback__``.
+        self.errors: list[BaseException] = []
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:8000`` (IPv6 hosts in brackets)."""
+        host, port = self.address
+        return f"{self.url_scheme}://{format_url_host(host)}:{port}"
+
+    def record_error(self, error: BaseException) -> None:
+        """Keep an exception raised by the app; called from connection threads."""
+        self.errors.append(error)  # list.append is atomic
+
+    def handle_connection(self, connection: Connection) -> None:
+        serve_connection(connection, self)
+
+    def __enter__(self) -> "AppRunner":
+        self.start()
+        return self
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped" if self._stop_requested else "not started"
+        return f"<AppRunner {self.url} {state} app={self.app!r}>"
+
+
+_singleton_lock = threading.Lock()
+_singleton: AppRunner | None = None
+
+
+def run_server(app: WSGIApp | None = None, host: str = "127.0.0.1",
+               port: int = 0) -> tuple[str, int]:
+    """Start the process-wide server (once) and return its ``(host, port)``.
+
+    Calling it again returns the same address. Asking for a different app
+    while one is served raises :class:`RuntimeError` rather than silently
+    serving the old one. Thread-safe.
+    """
+    global _singleton
+    with _singleton_lock:
+        wanted = app if app is not None else demo_app
+        if _singleton is not None:
+            if _singleton.app is not wanted:
+                raise RuntimeError(
+                    f"run_server() is already serving {_singleton.app!r} at {_singleton.url}; "
+                    f"call stop_server() before serving {wanted!r}")
+            return _singleton.address
+        runner = AppRunner(wanted, host, port)
+        runner.start()
+        _singleton = runner
+        return runner.address
+
+
+def stop_server(timeout: float = 2.0) -> None:
+    """Stop the server started by :func:`run_server`; idempotent and thread-safe."""
+    global _singleton
+    with _singleton_lock:
+        runner, _singleton = _singleton, None
+    if runner is not None:
+        runner.stop(timeout)

@@ -1,0 +1,268 @@
+"""The server thread: a listening socket, an accept loop and one thread per client.
+
+This module owns the lifecycle every fakeserver server shares (HTTP, SMTP):
+bind in ``__init__`` so the address is known at once, accept in a thread,
+serve each connection in its own thread, and stop promptly without polling
+or sleeping. It knows nothing of the protocol spoken on the connections:
+subclasses implement :meth:`ServerThread.handle_connection`.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import socket
+import threading
+import time
+from typing import Callable
+
+__all__ = ["Connection", "ServerThread", "format_url_host"]
+
+logger = logging.getLogger("fakeserver")
+
+#: How long ``stop()`` waits, after shutting a socket down, for a thread that
+#: is stuck in application code rather than in socket I/O.
+_ABANDON_TIMEOUT = 1.0
+
+
+def format_url_host(host: str) -> str:
+    """Return *host* as it appears in a URL: IPv6 literals in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+class Connection:
+    """One accepted client socket and the thread serving it.
+
+    You get one as the argument of :meth:`ServerThread.handle_connection`.
+    The protocol handler calls :meth:`busy` when a client starts a request
+    and :meth:`idle` when it is done, so that ``stop()`` can close idle
+    connections at once and give busy ones time to finish. Thread-safe.
+    """
+
+    def __init__(self, sock: socket.socket, address: tuple) -> None:
+        self.sock = sock
+        self.address = address
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = True
+        self._closing = False
+        self._closed = False
+
+    @property
+    def closing(self) -> bool:
+        """True once the server has asked this connection to end."""
+        return self._closing
+
+    def busy(self) -> bool:
+        """Mark a request as in progress; False if the server is stopping."""
+        with self._lock:
+            self._idle = False
+            return not self._closing
+
+    def idle(self) -> bool:
+        """Mark the connection as waiting for a request; False if stopping."""
+        with self._lock:
+            self._idle = True
+            return not self._closing
+
+    def close_if_idle(self) -> None:
+        """Ask the connection to end: at once if idle, after its request if busy."""
+        with self._lock:
+            self._closing = True
+            if self._idle:
+                self._shutdown()
+
+    def abort(self) -> None:
+        """Shut the socket down now, waking any thread blocked on it."""
+        with self._lock:
+            self._closing = True
+            self._shutdown()
+
+    def close(self) -> None:
+        """Close the socket; idempotent. Called by the serving thread."""
+        with self._lock:
+            self._closed = True
+            self.sock.close()
+
+    def _shutdown(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already disconnected by the peer
+            pass
+
+
+class ServerThread(threading.Thread):
+    """A daemon thread accepting connections on a socket bound at construction.
+
+    The socket is bound and listening when ``__init__`` returns, so
+    :attr:`address` is known before :meth:`start`, and clients that connect
+    early wait in the backlog. :meth:`stop` is idempotent, callable from any
+    thread, and returns as soon as the in-flight requests are done (or their
+    time is up): it never sleeps or polls.
+    """
+
+    #: The listen backlog; large so that bursts of connects are not refused.
+    backlog = 1024
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, name: str = "fakeserver") -> None:
+        super().__init__(name=f"{name}-{host}:{port}", daemon=True)
+        self._listener = _bind(host, port, self.backlog)
+        bound = self._listener.getsockname()
+        self.address: tuple[str, int] = (host, bound[1])
+        self.name = f"{name}-{format_url_host(host)}:{bound[1]}"
+        self._wakeup_receiver, self._wakeup_sender = socket.socketpair()
+        self._registry_lock = threading.Lock()
+        self._connections: set[Connection] = set()
+        self._stop_requested = False
+        self._stop_finished = threading.Event()
+        self._connection_count = 0
+
+    # -- the protocol hook -------------------------------------------------
+
+    def handle_connection(self, connection: Connection) -> None:
+        """Serve one client until it is done; runs in the connection's thread.
+
+        Subclasses implement this. The socket is closed afterwards by the
+        caller; exceptions are logged and cost only this connection.
+        """
+        raise NotImplementedError
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def __enter__(self) -> "ServerThread":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`."""
+        return self.is_alive() and not self._stop_requested
+
+    def start(self) -> None:
+        """Start accepting connections; returns at once (the socket already listens)."""
+        if self._stop_requested:
+            raise RuntimeError("this server was stopped; create a new one to serve again")
+        super().start()
+
+    def run(self) -> None:
+        """The accept loop; blocks until :meth:`stop`. Do not call directly."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            selector.register(self._wakeup_receiver, selectors.EVENT_READ)
+            while not self._stop_requested:
+                for key, _ in selector.select():
+                    if key.fileobj is self._listener:
+                        self._accept()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop serving and release every socket and thread; idempotent.
+
+        Idle connections are closed at once. Requests in progress get up to
+        *timeout* seconds to finish, then their sockets are shut down. When
+        this returns, the listening socket and all connection sockets are
+        closed and no thread of this server is alive (except one stuck in
+        application code that ignores its closed socket, which is logged).
+        Thread-safe; may be called from inside a request.
+        """
+        with self._registry_lock:
+            if self._stop_requested:
+                already = True
+            else:
+                already = False
+                self._stop_requested = True
+        if already:
+            if threading.current_thread() is not self:
+                self._stop_finished.wait()
+                # A request that called stop() itself may still be finishing.
+                with self._registry_lock:
+                    connections = list(self._connections)
+                deadline = time.monotonic() + timeout
+                _join_all(connections, lambda: max(0.0, deadline - time.monotonic()))
+            return
+        try:
+            self._shut_down_everything(timeout)
+        finally:
+            self._stop_finished.set()
+
+    def _shut_down_everything(self, timeout: float) -> None:
+        if self.is_alive():
+            self._wakeup_sender.send(b"x")
+            if threading.current_thread() is not self:
+                self.join()
+        self._listener.close()
+        self._wakeup_sender.close()
+        self._wakeup_receiver.close()
+        with self._registry_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            connection.close_if_idle()
+        deadline = time.monotonic() + timeout
+        _join_all(connections, lambda: max(0.0, deadline - time.monotonic()))
+        current = threading.current_thread()  # a request that called stop() itself
+        late = [c for c in connections
+                if c.thread is not None and c.thread.is_alive() and c.thread is not current]
+        for connection in late:
+            logger.warning("request from %s still running after %.1fs; shutting its socket down",
+                           connection.address, timeout)
+            connection.abort()
+        abandon_at = time.monotonic() + _ABANDON_TIMEOUT
+        _join_all(late, lambda: max(0.0, abandon_at - time.monotonic()))
+        for connection in late:
+            if connection.thread is not None and connection.thread.is_alive():
+                logger.warning("thread %s did not end; it is blocked in application code",
+                               connection.thread.name)
+
+    # -- connections -----------------------------------------------------------
+
+    def _accept(self) -> None:
+        try:
+            sock, address = self._listener.accept()
+        except OSError as error:  # e.g. the client gave up, or EMFILE
+            logger.warning("accept failed: %s", error)
+            return
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection = Connection(sock, address)
+        self._connection_count += 1
+        thread = threading.Thread(
+            target=self._serve, args=(connection,), daemon=True,
+            name=f"{self.name}-conn-{self._connection_count}")
+        connection.thread = thread
+        with self._registry_lock:
+            self._connections.add(connection)
+        thread.start()
+
+    def _serve(self, connection: Connection) -> None:
+        try:
+            self.handle_connection(connection)
+        except Exception:
+            logger.warning("error serving %s", connection.address, exc_info=True)
+        finally:
+            connection.close()
+            with self._registry_lock:
+                self._connections.discard(connection)
+
+
+def _bind(host: str, port: int, backlog: int) -> socket.socket:
+    """Return a listening TCP socket for *host* (IPv4 or IPv6 literal or name)."""
+    family, type_, proto, _, sockaddr = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, type_, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _join_all(connections: list[Connection], remaining: Callable[[], float]) -> None:
+    for connection in connections:
+        if connection.thread is not None and connection.thread is not threading.current_thread():
+            connection.thread.join(remaining())

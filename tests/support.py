@@ -1,0 +1,115 @@
+"""Helpers shared by the test modules: small WSGI apps and raw-socket clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any, Callable
+
+
+def echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Answer with the request body, and the method and path in headers."""
+    body = read_body(environ)
+    start_response("200 OK", [
+        ("Content-Type", "application/octet-stream"),
+        ("Content-Length", str(len(body))),
+        ("X-Method", environ["REQUEST_METHOD"]),
+        ("X-Path", environ["PATH_INFO"]),
+        ("X-Query", environ["QUERY_STRING"]),
+    ])
+    return [body]
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """Read the whole request body in sized reads, as PEP 3333 asks of apps."""
+    pieces = []
+    while True:
+        piece = environ["wsgi.input"].read(65536)
+        if not piece:
+            return b"".join(pieces)
+        pieces.append(piece)
+
+
+def streaming_app(environ: dict[str, Any], start_response: Callable[..., Any]):
+    """Answer with three pieces and no Content-Length (so chunked on HTTP/1.1)."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"one,"
+    yield b""
+    yield b"two,"
+    yield b"three"
+
+
+def failing_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Raise, as a buggy app does."""
+    raise ZeroDivisionError("the app divided by zero")
+
+
+def exchange(address: tuple, data: bytes, *, shut_write: bool = True, timeout: float = 5.0) -> bytes:
+    """Send *data* on a new connection and return all bytes until the server closes."""
+    with socket.create_connection(address, timeout=timeout) as sock:
+        sock.sendall(data)
+        if shut_write:
+            sock.shutdown(socket.SHUT_WR)
+        return read_until_closed(sock)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Read from *sock* until the peer closes it."""
+    chunks = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """Read one response with a Content-Length body from a keep-alive *sock*."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed after {data!r}")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def status_of(response: bytes) -> int:
+    """The status code of a raw HTTP response."""
+    return int(response.split(b" ", 2)[1])
+
+
+def open_fd_count() -> int | None:
+    """How many file descriptors this process has open, where the OS tells."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None
+
+
+def server_threads() -> list[threading.Thread]:
+    """The fakeserver threads alive now."""
+    return [t for t in threading.enumerate() if t.name.startswith("fakeserver")]
+
+
+def import_extra(name: str) -> Any:
+    """Import an optional test-only client, or skip the test without it.
+
+    CI sets FAKESERVER_REQUIRE_EXTRAS=1 where it installed the extras: there
+    a missing one is an error, so that interop tests can never skip silently.
+    """
+    import importlib
+    import unittest
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("FAKESERVER_REQUIRE_EXTRAS"):
+            raise
+        raise unittest.SkipTest(f"{name} is not installed") from None
