@@ -2,16 +2,19 @@
 
 Owns the user-facing server object (address, URL, collected app errors) and
 :func:`run_server` / :func:`stop_server`. The socket lifecycle lives in
-``_serving`` and the protocol in ``_http``; nothing here knows unittest.
+``_serving``, the protocol in ``_http`` and TLS in ``tls``; nothing here
+knows unittest.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 from typing import Any, Callable, Iterable
 
 from ._http import serve_connection
 from ._serving import Connection, ServerThread, format_url_host
+from .tls import server_ssl_context, start_tls
 
 __all__ = ["AppRunner", "demo_app", "run_server", "stop_server"]
 
@@ -35,6 +38,11 @@ class AppRunner(ServerThread):
     prompt: see :meth:`ServerThread.stop`). Binds ``127.0.0.1`` unless told
     otherwise; ``host="::1"`` serves IPv6.
 
+    ``tls=True`` serves HTTPS with the bundled ``localhost`` certificate
+    (clients trust :data:`fakeserver.CA_FILE`); an *ssl_context* of your own
+    (server side) implies TLS. Each connection's handshake runs in its own
+    thread, and a failed one is logged and costs only that connection.
+
     Every exception the app raises is answered with a 500 and appended to
     :attr:`errors`, with its traceback, so that a test can fail on it.
     """
@@ -43,8 +51,19 @@ class AppRunner(ServerThread):
     url_scheme = "http"
 
     def __init__(self, app: WSGIApp | None = None, host: str = "127.0.0.1", port: int = 0, *,
-                 max_body_size: int | None = None) -> None:
+                 max_body_size: int | None = None, tls: bool = False,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        if ssl_context is not None and (ssl_context.check_hostname
+                                        or ssl_context.protocol == ssl.PROTOCOL_TLS_CLIENT):
+            raise ValueError("ssl_context must be a server-side context, "
+                             "such as fakeserver.tls.server_ssl_context()")
+        if tls and ssl_context is None:
+            ssl_context = server_ssl_context()
         super().__init__(host, port, name="fakeserver-http")
+        #: The server-side TLS context, or None for plain HTTP.
+        self.ssl_context = ssl_context
+        if ssl_context is not None:
+            self.url_scheme = "https"
         self.app: WSGIApp = app if app is not None else demo_app
         #: Request bodies larger than this are refused with 413 (None: no limit).
         self.max_body_size = max_body_size
@@ -53,7 +72,7 @@ class AppRunner(ServerThread):
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:8000`` (IPv6 hosts in brackets)."""
+        """The base URL, e.g. ``http://127.0.0.1:8000`` (``https`` with TLS; IPv6 in brackets)."""
         host, port = self.address
         return f"{self.url_scheme}://{format_url_host(host)}:{port}"
 
@@ -62,6 +81,8 @@ class AppRunner(ServerThread):
         self.errors.append(error)  # list.append is atomic
 
     def handle_connection(self, connection: Connection) -> None:
+        if self.ssl_context is not None and not start_tls(connection, self.ssl_context):
+            return
         serve_connection(connection, self)
 
     def __enter__(self) -> "AppRunner":

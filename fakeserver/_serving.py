@@ -14,11 +14,13 @@ import selectors
 import socket
 import threading
 import time
-from typing import Callable
+from typing import Callable, TypeVar
 
 __all__ = ["Connection", "ServerThread", "format_url_host"]
 
 logger = logging.getLogger("fakeserver")
+
+_Socket = TypeVar("_Socket", bound=socket.socket)
 
 #: How long ``stop()`` waits, after shutting a socket down, for a thread that
 #: is stuck in application code rather than in socket I/O.
@@ -78,6 +80,20 @@ class Connection:
             self._closing = True
             self._shutdown()
 
+    def replace_socket(self, wrap: Callable[[socket.socket], _Socket]) -> _Socket | None:
+        """Swap the socket for ``wrap(sock)`` (e.g. a TLS one); None if stopping.
+
+        Called by the serving thread. Atomic with respect to :meth:`abort`
+        and :meth:`close_if_idle`, so ``stop()`` never shuts down a socket
+        that *wrap* already took the file descriptor of.
+        """
+        with self._lock:
+            if self._closing:
+                return None
+            wrapped = wrap(self.sock)
+            self.sock = wrapped
+            return wrapped
+
     def close(self) -> None:
         """Close the socket; idempotent. Called by the serving thread."""
         with self._lock:
@@ -88,7 +104,9 @@ class Connection:
         if self._closed:
             return
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            # The TCP shutdown even on a TLS socket: SSLSocket.shutdown() also
+            # drops its TLS state, racing with a read in the serving thread.
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
         except OSError:  # already disconnected by the peer
             pass
 
