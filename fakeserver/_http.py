@@ -63,7 +63,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
     handed to ``host.record_error``.
     """
     sock = connection.sock
-    rfile = sock.makefile("rb", buffering=65536)
+    rfile = sock.makefile("rb")
     try:
         while True:
             if not connection.idle():
@@ -198,9 +198,10 @@ class _Exchange:
             if self.headers_sent:
                 return False
             self._send_internal_error()
-        status = self.status.split(" ", 1)[0] if self.status else "-"
-        logger.debug('%s "%s %s %s" %s %d', _peer(self.connection), self.method,
-                     self.target, self.version, status, self.bytes_sent)
+        if logger.isEnabledFor(logging.DEBUG):
+            status = self.status.split(" ", 1)[0] if self.status else "-"
+            logger.debug('%s "%s %s %s" %s %d', _peer(self.connection), self.method,
+                         self.target, self.version, status, self.bytes_sent)
         return self.keep_alive and not self.connection.closing and self._drain()
 
     # -- request -----------------------------------------------------------
