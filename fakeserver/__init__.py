@@ -20,15 +20,18 @@ Contents:
 
 import logging
 
-from ._recording import RecordedRequest
-from ._recording import RecordedResponse
+from ._records import RecordedRequest
+from ._records import RecordedResponse
 from ._recording import Recorder
-from ._recording import UploadedFile
+from ._records import UploadedFile
 from ._runner import AppRunner
 from ._runner import demo_app
 from ._runner import run_server
 from ._runner import stop_server
 from ._unittest import ServerTestCase
+from .stubs import Response
+from .stubs import Stub
+from .stubs import StubApp
 from .tls import CA_FILE
 from .tls import client_ssl_context
 
@@ -38,7 +41,10 @@ __all__ = [
     "RecordedRequest",
     "RecordedResponse",
     "Recorder",
+    "Response",
     "ServerTestCase",
+    "Stub",
+    "StubApp",
     "UploadedFile",
     "client_ssl_context",
     "demo_app",

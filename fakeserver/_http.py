@@ -176,6 +176,7 @@ class _Exchange:
         self.keep_alive = True
         self.client_gone = False
         self.continue_pending = False
+        self.taken = False
         self.body: BodyReader = EmptyReader()
 
     def run(self) -> bool:
@@ -195,14 +196,26 @@ class _Exchange:
                 return False
             self.host.record_error(error)
             logger.warning("application error on %s %s", self.method, self.target, exc_info=True)
-            if self.headers_sent:
+            if self.headers_sent or self.taken:
                 return False
             self._send_internal_error()
         if logger.isEnabledFor(logging.DEBUG):
             status = self.status.split(" ", 1)[0] if self.status else "-"
             logger.debug('%s "%s %s %s" %s %d', _peer(self.connection), self.method,
                          self.target, self.version, status, self.bytes_sent)
-        return self.keep_alive and not self.connection.closing and self._drain()
+        return (self.keep_alive and not self.taken and not self.connection.closing
+                and self._drain())
+
+    def _take_socket(self) -> socket.socket:
+        """``environ["fakeserver.take_socket"]()``: the raw socket, for fault injection.
+
+        The app then owns what is sent: the server adds nothing to this
+        exchange and closes the connection after the app returns.
+        """
+        if self.headers_sent:
+            raise RuntimeError("the response has started; too late to take the socket")
+        self.taken = True
+        return self.sock
 
     # -- request -----------------------------------------------------------
 
@@ -232,6 +245,7 @@ class _Exchange:
             "wsgi.run_once": False,
             "wsgi.input_terminated": True,
             "fakeserver.headers": self.headers,
+            "fakeserver.take_socket": self._take_socket,
         }
         content_length = transfer_encoding = None
         connection_tokens = expect = ""
@@ -315,9 +329,10 @@ class _Exchange:
                     and self.status is not None and self.content_length is None):
                 self.content_length = len(result[0])
             for data in result:
-                if data:
+                if data and not self.taken:
                     self._write(data)
-            self._finish()
+            if not self.taken:
+                self._finish()
         finally:
             close = getattr(result, "close", None)
             if close is not None:

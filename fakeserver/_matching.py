@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 __all__ = [
-    "Criterion", "Expectation", "Mismatch", "format_report", "rank", "request_expectation",
-    "shorten",
+    "Criterion", "Expectation", "Mismatch", "format_report", "rank", "rank_by",
+    "request_expectation", "shorten",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -229,7 +229,17 @@ def _status(record: Any) -> int | None:
 
 def rank(expectation: Expectation, records: Iterable[Any]) -> list[tuple[Any, list[Mismatch]]]:
     """Records with their mismatches, fewest first; ties keep the records' order."""
-    scored = [(record, expectation.mismatches(record)) for record in records]
+    return rank_by(records, expectation.mismatches)
+
+
+def rank_by(items: Iterable[Any], mismatches: Callable[[Any], list[Mismatch]]
+            ) -> list[tuple[Any, list[Mismatch]]]:
+    """Items with ``mismatches(item)``, fewest first; ties keep the items' order.
+
+    :func:`rank` compares one expectation with many records; a stub server
+    compares many expectations (its stubs) with one request.
+    """
+    scored = [(item, mismatches(item)) for item in items]
     scored.sort(key=lambda item: len(item[1]))
     return scored
 

@@ -14,8 +14,11 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from ._matching import Expectation, format_report, rank, request_expectation
-from ._recording import RecordedRequest, Recorder
+from ._recording import Recorder
+from ._records import RecordedRequest
 from ._runner import AppRunner, demo_app
+from .stubs import Stub, StubApp
+from .tls import CA_FILE
 
 __all__ = ["ServerTestCase"]
 
@@ -43,31 +46,47 @@ class ServerTestCase:
 
     # Configuration (override per subclass)
     #: A WSGI callable, or a factory for one: a function of no arguments or
-    #: a method taking only the class. None serves the demo app.
+    #: a method taking only the class. None serves stubs (``self.stub()``);
+    #: while a test declares none, they answer like the demo app.
     app: Any = None
     #: The interface to bind; loopback unless you need another.
     server_host: str = "127.0.0.1"
     #: The port to bind; 0 picks a free one.
     server_port: int = 0
+    #: Serve HTTPS with the bundled test certificate (trust ``server_ca_file``).
+    server_tls: bool = False
+    #: Serve HTTPS with this server-side ``ssl.SSLContext`` instead.
+    server_ssl_context: Any = None
+    #: Let requests that no stub matched pass instead of failing the test.
+    allow_unmatched_requests: bool = False
     #: How many recorded requests a failure message lists (None: all).
     maxRequestsShown: int | None = 10
 
     # State set by setUpClass
     server: AppRunner
     server_url: str
+    #: The CA that signed the bundled certificate, for clients' ``verify=``/``cafile=``.
+    server_ca_file: str = CA_FILE
     recorder: Recorder
+    #: The StubApp served when ``app`` is None, else None.
+    stubs: StubApp | None
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()  # type: ignore[misc]
-        cls.recorder = Recorder(cls._resolve_app())
-        cls.server = AppRunner(cls.recorder, cls.server_host, cls.server_port)
+        app = cls._resolve_app()
+        cls.stubs = app if isinstance(app, StubApp) else None
+        cls.recorder = Recorder(app)
+        cls.server = AppRunner(cls.recorder, cls.server_host, cls.server_port,
+                               tls=cls.server_tls, ssl_context=cls.server_ssl_context)
         cls.addClassCleanup(cls._stop_server)  # type: ignore[attr-defined]
         cls.server.start()
         cls.server_url = cls.server.url
 
     @classmethod
     def _stop_server(cls) -> None:
+        if cls.stubs is not None:
+            cls.stubs.interrupt()  # a delayed or dribbling stub must not hold up stop()
         cls.server.stop()
         cls.recorder.clear()
 
@@ -76,7 +95,7 @@ class ServerTestCase:
         """Turn the ``app`` setting into a WSGI callable (see its comment)."""
         raw = inspect.getattr_static(cls, "app")
         if raw is None:
-            return demo_app
+            return StubApp(fallback=demo_app)
         if isinstance(raw, classmethod):
             return raw.__get__(None, cls)()
         if isinstance(raw, staticmethod):
@@ -95,17 +114,70 @@ class ServerTestCase:
     def setUp(self) -> None:
         super().setUp()  # type: ignore[misc]
         self.recorder.clear()
+        if self.stubs is not None:
+            self.stubs.reset()
         self._first_error = len(self.server.errors)
-        self.addCleanup(self._check_app_errors)  # type: ignore[attr-defined]
+        self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
 
-    def _check_app_errors(self) -> None:
+    def _check_server_side(self) -> None:
+        """Fail the test for app exceptions and unmatched requests it caused."""
         self.recorder.settle()
+        problems = []
         errors = self.server.errors[self._first_error:]
         if errors:
             details = "\n".join("".join(traceback.format_exception(type(e), e, e.__traceback__))
                                 for e in errors)
-            self.fail(f"the app raised {_count(len(errors), 'exception')} "  # type: ignore[attr-defined]
-                      f"during this test:\n{details}")
+            problems.append(f"the app raised {_count(len(errors), 'exception')} "
+                            f"during this test:\n{details}")
+        unmatched = self.stubs.unmatched if self.stubs is not None else []
+        if unmatched and not self.allow_unmatched_requests:
+            reports = "\n\n".join(self.stubs.near_miss_report(request, limit=self.maxRequestsShown)
+                                  for request in unmatched)
+            problems.append(f"{_count(len(unmatched), 'request')} matched no stub (set "
+                            f"allow_unmatched_requests = True on the test case to allow it):\n"
+                            f"{reports}")
+        if problems:
+            self.fail("\n\n".join(problems))  # type: ignore[attr-defined]
+
+    # -- stubs ---------------------------------------------------------------------
+
+    def _stub_app(self) -> StubApp:
+        if self.stubs is None:
+            raise TypeError(f"{type(self).__name__} serves app={self.server.app.app!r}; stubs "
+                            "are served only when the app setting is None")
+        return self.stubs
+
+    def stub(self, method: str | None = None, path: Any = None, **criteria: Any) -> Stub:
+        """Declare a stub for this test (see :meth:`StubApp.stub`); chain ``.respond(...)``."""
+        return self._stub_app().stub(method, path, **criteria)
+
+    def load_stubs(self, path: Any) -> list[Stub]:
+        """Declare this test's stubs from a JSON file (see :meth:`StubApp.load`)."""
+        return self._stub_app().load(path)
+
+    def assertAllStubsUsed(self, msg: str | None = None) -> None:
+        """Fail naming every stub of this test that answered no request, with its closest request."""
+        self.recorder.settle()
+        stubs = self._stub_app().stubs
+        unused = [stub for stub in stubs if not stub.used]
+        if not unused:
+            return
+        requests = self.recorder.requests
+        rows = []
+        for stub in unused:
+            closest = rank(stub.expectation, requests)[:1]
+            if closest:
+                request, mismatches = closest[0]
+                differences = "; ".join(str(m) for m in mismatches)
+                rows.append((stub, [f"closest request: {request.method} {request.target} -- "
+                                    f"{differences}"]))
+            else:
+                rows.append((stub, ["no requests were recorded"]))
+        headline = f"Expected every stub to be used; {len(unused)} of {len(stubs)} never were."
+        self._fail(format_report(headline, rows, lambda stub: stub.label, title="Unused stubs",
+                                 limit=self.maxRequestsShown,
+                                 hint="set maxRequestsShown = None on the test case to see all"),
+                   msg)
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -215,6 +215,20 @@ class LifecycleTest(unittest.TestCase):
         self.assertIn("2 passed", completed.stdout)
 
 
+class HTTPSTest(ServerTestCase, unittest.TestCase):
+    server_tls = True
+
+    def test_served_over_tls_trusting_server_ca_file(self) -> None:
+        import ssl
+        self.stub("GET", "/secure").respond(text="secret")
+        self.assertRegex(self.server_url, r"^https://127\.0\.0\.1:\d+$")
+        context = ssl.create_default_context(cafile=self.server_ca_file)
+        with urllib.request.urlopen(self.url("/secure"), context=context) as response:
+            self.assertEqual(response.read(), b"secret")
+        request = self.assertRequested("/secure")
+        self.assertTrue(request.url.startswith("https://"))
+
+
 class AssertionPassTest(ServerTestCase, unittest.TestCase):
     app = echo_app
 
