@@ -10,7 +10,6 @@ sockets being accepted, of threads, of recording or of unittest.
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import sys
 import time
@@ -19,22 +18,17 @@ from typing import Any, Callable, Iterable, Protocol
 from urllib.parse import unquote_to_bytes
 
 from ._body import BodyReader, ChunkedReader, ClientError, ContentLengthReader, EmptyReader
+from ._request_head import read_head, send_error
 from ._serving import Connection
 
 __all__ = ["WSGIHost", "serve_connection"]
 
 logger = logging.getLogger("fakeserver")
 
-#: The longest request line or header line, and the most header bytes.
-MAX_HEAD_BYTES = 65536
-#: The most header fields in one request.
-MAX_HEADERS = 100
 #: A request body left unread by the app is drained up to this size so that
 #: the connection can be reused; beyond it the connection is closed instead.
 MAX_DRAIN_BYTES = 1 << 20
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_VERSION = re.compile(rb"HTTP/1\.[0-9]")
 _HOP_BY_HOP = frozenset({
     "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
     "trailers", "transfer-encoding", "upgrade",
@@ -69,10 +63,10 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
             if not connection.idle():
                 return
             try:
-                head = _read_head(rfile)
+                head = read_head(rfile)
             except ClientError as error:
                 if error.status:
-                    _send_error(sock, error)
+                    send_error(sock, error)
                 logger.warning("bad request from %s: %s", _peer(connection), error)
                 return
             except OSError:  # the client vanished, or stop() shut us down
@@ -88,59 +82,6 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
 
 def _peer(connection: Connection) -> str:
     return "%s:%s" % connection.address[:2]
-
-
-def _read_head(rfile: Any) -> tuple[str, str, str, list[tuple[str, str]]] | None:
-    """Read a request line and its header fields; None at a clean end of stream."""
-    line = rfile.readline(MAX_HEAD_BYTES + 1)
-    while line in (b"\r\n", b"\n"):  # RFC 9112 2.2: ignore blank lines before a request
-        line = rfile.readline(MAX_HEAD_BYTES + 1)
-    if not line:
-        return None
-    if len(line) > MAX_HEAD_BYTES:
-        raise ClientError(414, "URI Too Long", f"request line over {MAX_HEAD_BYTES} bytes")
-    if not line.endswith(b"\n"):
-        raise ClientError(0, "", "connection closed in the middle of the request line")
-    parts = line.split()
-    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]):
-        raise ClientError(400, "Bad Request", f"malformed request line {line[:80]!r}")
-    method, target, version = parts
-    if not _VERSION.fullmatch(version):
-        if version.startswith(b"HTTP/") and version[5:6].isdigit():
-            raise ClientError(505, "HTTP Version Not Supported", f"version {version!r}")
-        raise ClientError(400, "Bad Request", f"malformed request line {line[:80]!r}")
-    headers = []
-    total = len(line)
-    while True:
-        line = rfile.readline(MAX_HEAD_BYTES + 1)
-        total += len(line)
-        if line in (b"\r\n", b"\n"):
-            break
-        if total > MAX_HEAD_BYTES:
-            raise ClientError(431, "Request Header Fields Too Large",
-                              f"header section over {MAX_HEAD_BYTES} bytes")
-        if not line.endswith(b"\n"):
-            raise ClientError(0, "", "connection closed in the middle of the request head")
-        if len(headers) >= MAX_HEADERS:
-            raise ClientError(431, "Request Header Fields Too Large",
-                              f"more than {MAX_HEADERS} header fields")
-        name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name):  # also rejects obsolete line folding
-            raise ClientError(400, "Bad Request", f"malformed header line {line[:80]!r}")
-        headers.append((name.decode("latin-1"), value.strip().decode("latin-1")))
-    return (method.decode("latin-1"), target.decode("latin-1"),
-            version.decode("latin-1"), headers)
-
-
-def _send_error(sock: socket.socket, error: ClientError) -> None:
-    body = f"{error.status} {error.reason}: {error.detail}\n".encode("latin-1", "replace")
-    head = (f"HTTP/1.1 {error.status} {error.reason}\r\n"
-            "Content-Type: text/plain; charset=latin-1\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
-    try:
-        sock.sendall(head.encode("latin-1") + body)
-    except OSError:
-        pass
 
 
 _date_cache: list = [0, ""]
@@ -454,7 +395,7 @@ class _Exchange:
         logger.warning("bad request from %s (%s %s): %s", _peer(self.connection),
                        self.method, self.target, error)
         if error.status and not self.headers_sent:
-            _send_error(self.sock, error)
+            send_error(self.sock, error)
         return False
 
 
