@@ -1,15 +1,18 @@
-"""The server thread: a listening socket, an accept loop and one thread per client.
+"""The server thread: a listening socket, an accept loop and a thread per client.
 
 This module owns the lifecycle every fakeserver server shares (HTTP, SMTP):
 bind in ``__init__`` so the address is known at once, accept in a thread,
-serve each connection in its own thread, and stop promptly without polling
-or sleeping. It knows nothing of the protocol spoken on the connections:
+serve each connection in a thread of its own (threads are kept for the next
+connection rather than started anew, because starting one waits for the
+GIL while other threads are busy), and stop promptly without polling or
+sleeping. It knows nothing of the protocol spoken on the connections:
 subclasses implement :meth:`ServerThread.handle_connection`.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import selectors
 import socket
 import threading
@@ -44,7 +47,10 @@ class Connection:
     def __init__(self, sock: socket.socket, address: tuple) -> None:
         self.sock = sock
         self.address = address
+        #: The thread serving this connection, once one has taken it.
         self.thread: threading.Thread | None = None
+        #: Set when the connection has been served and closed.
+        self.done = threading.Event()
         self._lock = threading.Lock()
         self._idle = True
         self._closing = False
@@ -135,7 +141,10 @@ class ServerThread(threading.Thread):
         self._connections: set[Connection] = set()
         self._stop_requested = False
         self._stop_finished = threading.Event()
-        self._connection_count = 0
+        # Accepted connections wait here for a worker; None tells one to exit.
+        self._jobs: queue.SimpleQueue[Connection | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._idle_workers = 0
 
     # -- the protocol hook -------------------------------------------------
 
@@ -197,10 +206,7 @@ class ServerThread(threading.Thread):
             if threading.current_thread() is not self:
                 self._stop_finished.wait()
                 # A request that called stop() itself may still be finishing.
-                with self._registry_lock:
-                    connections = list(self._connections)
-                deadline = time.monotonic() + timeout
-                _join_all(connections, lambda: max(0.0, deadline - time.monotonic()))
+                self._join_workers(timeout)
             return
         try:
             self._shut_down_everything(timeout)
@@ -219,21 +225,30 @@ class ServerThread(threading.Thread):
             connections = list(self._connections)
         for connection in connections:
             connection.close_if_idle()
-        deadline = time.monotonic() + timeout
-        _join_all(connections, lambda: max(0.0, deadline - time.monotonic()))
         current = threading.current_thread()  # a request that called stop() itself
-        late = [c for c in connections
-                if c.thread is not None and c.thread.is_alive() and c.thread is not current]
+        others = [c for c in connections if c.thread is not current]
+        late = _wait_done(others, timeout)
         for connection in late:
             logger.warning("request from %s still running after %.1fs; shutting its socket down",
                            connection.address, timeout)
             connection.abort()
-        abandon_at = time.monotonic() + _ABANDON_TIMEOUT
-        _join_all(late, lambda: max(0.0, abandon_at - time.monotonic()))
-        for connection in late:
-            if connection.thread is not None and connection.thread.is_alive():
-                logger.warning("thread %s did not end; it is blocked in application code",
-                               connection.thread.name)
+        for connection in _wait_done(late, _ABANDON_TIMEOUT):
+            logger.warning("thread %s did not end; it is blocked in application code",
+                           connection.thread.name if connection.thread else "(none)")
+        with self._registry_lock:
+            workers = len(self._workers)
+        for _ in range(workers):
+            self._jobs.put(None)
+        self._join_workers(_ABANDON_TIMEOUT)
+
+    def _join_workers(self, timeout: float) -> None:
+        """Wait for the workers to exit (all but the calling one)."""
+        deadline = time.monotonic() + timeout
+        with self._registry_lock:
+            workers = list(self._workers)
+        for worker in workers:
+            if worker is not threading.current_thread():
+                worker.join(max(0.0, deadline - time.monotonic()))
 
     # -- connections -----------------------------------------------------------
 
@@ -245,14 +260,31 @@ class ServerThread(threading.Thread):
             return
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection = Connection(sock, address)
-        self._connection_count += 1
-        thread = threading.Thread(
-            target=self._serve, args=(connection,), daemon=True,
-            name=f"{self.name}-conn-{self._connection_count}")
-        connection.thread = thread
         with self._registry_lock:
             self._connections.add(connection)
-        thread.start()
+            spawn = self._idle_workers == 0
+            if not spawn:
+                self._idle_workers -= 1
+            else:
+                worker = threading.Thread(target=self._work, daemon=True,
+                                          name=f"{self.name}-worker-{len(self._workers) + 1}")
+                self._workers.append(worker)
+        self._jobs.put(connection)
+        if spawn:
+            worker.start()
+
+    def _work(self) -> None:
+        """A worker: serve connections one after another until told to exit."""
+        while True:
+            connection = self._jobs.get()
+            if connection is None:
+                return
+            connection.thread = threading.current_thread()
+            self._serve(connection)
+            with self._registry_lock:
+                if self._stop_requested:
+                    return
+                self._idle_workers += 1
 
     def _serve(self, connection: Connection) -> None:
         try:
@@ -263,6 +295,7 @@ class ServerThread(threading.Thread):
             connection.close()
             with self._registry_lock:
                 self._connections.discard(connection)
+            connection.done.set()
 
 
 def _bind(host: str, port: int, backlog: int) -> socket.socket:
@@ -280,7 +313,7 @@ def _bind(host: str, port: int, backlog: int) -> socket.socket:
     return sock
 
 
-def _join_all(connections: list[Connection], remaining: Callable[[], float]) -> None:
-    for connection in connections:
-        if connection.thread is not None and connection.thread is not threading.current_thread():
-            connection.thread.join(remaining())
+def _wait_done(connections: list[Connection], timeout: float) -> list[Connection]:
+    """Wait up to *timeout* in all for *connections* to be served; return the rest."""
+    deadline = time.monotonic() + timeout
+    return [c for c in connections if not c.done.wait(max(0.0, deadline - time.monotonic()))]
