@@ -23,8 +23,17 @@ all of them alike. The peers are:
 ``pytest-httpserver`` and ``pytest-localserver``
     As their users get them by default (both single-threaded, HTTP/1.0).
 
-A server (a column) is an entry in ``SERVERS``: a factory returning
-``(url, stop)``. A scenario (one or more rows) is an entry in ``SCENARIOS``.
+The HTTPS rows run the servers that can serve TLS with the certificate
+bundled with fakeserver (``fakeserver.tls.CERT_FILE`` and ``KEY_FILE``):
+``AppRunner(tls=True)``, the stdlib floor with its listening socket wrapped
+(so each handshake runs in its accept loop), and the pytest servers given an
+``ssl_context``. The client trusts ``fakeserver.CA_FILE``.
+
+A server (a column) is an entry in ``SERVERS``: a factory taking ``tls``
+and returning ``(url, stop)``. A scenario (one or more rows) is an entry in
+``SCENARIOS``; its HTTPS variant is the same function registered again with
+``tls=True``, which hands it the servers' TLS factories.
+
 The peers' ``shutdown()`` waits out a half-second poll, which is most of
 the quick run. The targets at the end are computed
 from the measured numbers; the exit status is 1 if one of them fails.
@@ -35,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import gc
 import http.client
 import http.server
@@ -43,6 +53,7 @@ import io
 import logging
 import os
 import platform
+import ssl
 import statistics
 import sys
 import threading
@@ -60,6 +71,7 @@ CLIENT_TIMEOUT = 10.0  # seconds; bounds every client socket operation
 MB = 1024 * 1024
 
 Stop = Callable[[], None]
+Start = Callable[..., "tuple[str, Stop]"]  # start(tls=False)
 
 
 def bench_app(environ: dict, start_response: Callable) -> list[bytes]:
@@ -89,23 +101,43 @@ def bench_app(environ: dict, start_response: Callable) -> list[bytes]:
 class ServerSpec:
     name: str  # for --only
     label: str  # table column
-    start: Callable[[], tuple[str, Stop]]  # returns once it accepts
+    start: Start  # returns once it accepts
     uploads: bool = True  # can stream a request body to the app
+    tls: bool = False  # start(tls=True) serves HTTPS
     note: str = ""
     requires: str = ""  # module that must import, else skipped
+
+    def over_tls(self) -> "ServerSpec":
+        """This server with a start() that serves HTTPS."""
+        return dataclasses.replace(self, start=functools.partial(self.start, tls=True))
 
 
 SERVERS: list[ServerSpec] = []
 
 
 def server(name: str, label: str, **kwargs: Any) -> Callable:
-    def register(start: Callable[[], tuple[str, Stop]]) -> Callable:
+    def register(start: Start) -> Start:
         SERVERS.append(ServerSpec(name, label, start, **kwargs))
         return start
     return register
 
 
-def _serve_in_thread(srv: Any) -> tuple[str, Stop]:
+def peer_ssl_context() -> ssl.SSLContext:
+    """A server context with fakeserver's bundled certificate, for the peers' HTTPS."""
+    from fakeserver.tls import CERT_FILE, KEY_FILE
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(CERT_FILE, KEY_FILE)
+    return context
+
+
+@functools.lru_cache(maxsize=None)
+def client_ssl_context() -> ssl.SSLContext:
+    """The client context trusting fakeserver.CA_FILE; made once (it is slow to make)."""
+    from fakeserver import CA_FILE
+    return ssl.create_default_context(cafile=CA_FILE)
+
+
+def _serve_in_thread(srv: Any, scheme: str = "http") -> tuple[str, Stop]:
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
 
@@ -113,13 +145,13 @@ def _serve_in_thread(srv: Any) -> tuple[str, Stop]:
         srv.shutdown()
         srv.server_close()
         thread.join()
-    return f"http://127.0.0.1:{srv.server_address[1]}", stop
+    return f"{scheme}://127.0.0.1:{srv.server_address[1]}", stop
 
 
-@server("fakeserver", "fakeserver", requires="fakeserver")
-def start_fakeserver() -> tuple[str, Stop]:
+@server("fakeserver", "fakeserver", requires="fakeserver", tls=True)
+def start_fakeserver(tls: bool = False) -> tuple[str, Stop]:
     from fakeserver import AppRunner
-    runner = AppRunner(bench_app, host="127.0.0.1", port=0)
+    runner = AppRunner(bench_app, host="127.0.0.1", port=0, tls=tls)
     runner.start()
     return runner.url, runner.stop
 
@@ -127,7 +159,7 @@ def start_fakeserver() -> tuple[str, Stop]:
 @server("recorded", "fakeserver+Recorder", requires="fakeserver",
         note="the same app wrapped in Recorder, its journal cleared every 256 requests "
              "as a test case clears it per test")
-def start_recorded() -> tuple[str, Stop]:
+def start_recorded(tls: bool = False) -> tuple[str, Stop]:
     from fakeserver import AppRunner, Recorder
 
     class PerTestRecorder(Recorder):
@@ -179,9 +211,14 @@ class FloorServer(http.server.ThreadingHTTPServer):
     request_queue_size = 128
 
 
-@server("stdlib", "stdlib floor", note="no WSGI layer; TCP_NODELAY, backlog 128")
-def start_stdlib() -> tuple[str, Stop]:
-    return _serve_in_thread(FloorServer(("127.0.0.1", 0), FloorHandler))
+@server("stdlib", "stdlib floor", tls=True,
+        note="no WSGI layer; TCP_NODELAY, backlog 128; HTTPS: the listening socket wrapped, "
+             "so handshakes run in its accept loop")
+def start_stdlib(tls: bool = False) -> tuple[str, Stop]:
+    srv = FloorServer(("127.0.0.1", 0), FloorHandler)
+    if tls:
+        srv.socket = peer_ssl_context().wrap_socket(srv.socket, server_side=True)
+    return _serve_in_thread(srv, "https" if tls else "http")
 
 
 class QuietWSGIRequestHandler(simple_server.WSGIRequestHandler):
@@ -190,16 +227,17 @@ class QuietWSGIRequestHandler(simple_server.WSGIRequestHandler):
 
 
 @server("wsgiref", "wsgiref recipe", note="single thread, HTTP/1.0: one request per connection")
-def start_wsgiref() -> tuple[str, Stop]:
+def start_wsgiref(tls: bool = False) -> tuple[str, Stop]:
     return _serve_in_thread(simple_server.make_server(
         "127.0.0.1", 0, bench_app, handler_class=QuietWSGIRequestHandler))
 
 
 @server("pytest-httpserver", "pytest-httpserver", uploads=False, requires="pytest_httpserver",
-        note="default HTTPServer(): single thread, HTTP/1.0; no streaming upload to an app")
-def start_pytest_httpserver() -> tuple[str, Stop]:
+        tls=True, note="default HTTPServer(): single thread, HTTP/1.0; no streaming upload to "
+                       "an app; HTTPS: HTTPServer(ssl_context=...)")
+def start_pytest_httpserver(tls: bool = False) -> tuple[str, Stop]:
     from pytest_httpserver import HTTPServer
-    srv = HTTPServer(host="127.0.0.1", port=0)
+    srv = HTTPServer(host="127.0.0.1", port=0, ssl_context=peer_ssl_context() if tls else None)
     srv.expect_request("/").respond_with_data(BODY, content_type="text/plain")
     srv.start()
 
@@ -209,11 +247,13 @@ def start_pytest_httpserver() -> tuple[str, Stop]:
     return srv.url_for("/").rstrip("/"), stop
 
 
-@server("pytest-localserver", "pytest-localserver", requires="pytest_localserver",
-        note="default WSGIServer(): single thread, HTTP/1.0")
-def start_pytest_localserver() -> tuple[str, Stop]:
+@server("pytest-localserver", "pytest-localserver", requires="pytest_localserver", tls=True,
+        note="default WSGIServer(): single thread, HTTP/1.0; HTTPS: "
+             "WSGIServer(ssl_context=...)")
+def start_pytest_localserver(tls: bool = False) -> tuple[str, Stop]:
     from pytest_localserver.http import WSGIServer
-    srv = WSGIServer(host="127.0.0.1", port=0, application=bench_app)
+    srv = WSGIServer(host="127.0.0.1", port=0, application=bench_app,
+                     **({"ssl_context": peer_ssl_context()} if tls else {}))
     srv.start()
 
     def stop() -> None:
@@ -238,6 +278,9 @@ def available(spec: ServerSpec) -> str:
 
 def connect(url: str) -> http.client.HTTPConnection:
     parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=CLIENT_TIMEOUT,
+                                           context=client_ssl_context())
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=CLIENT_TIMEOUT)
 
 
@@ -357,6 +400,13 @@ class Scenario:
     run: Callable[[list[ServerSpec], Settings], Outcome]
     metrics: list[Metric]
     wants: Callable[[ServerSpec], bool] = lambda spec: True
+    tls: bool = False  # run over HTTPS, with the servers that serve it
+
+    def servers(self, available: list[ServerSpec]) -> list[ServerSpec]:
+        """The servers this scenario runs, started over TLS if it asks for it."""
+        if self.tls:
+            return [spec.over_tls() for spec in available if spec.tls and self.wants(spec)]
+        return [spec for spec in available if self.wants(spec)]
 
 
 SCENARIOS: list[Scenario] = []
@@ -369,7 +419,20 @@ def scenario(name: str, metrics: list[Metric], **kwargs: Any) -> Callable:
     return register
 
 
-@scenario("startstop", [Metric("ms", "start+stop one server, median ms", "{:.2f}")])
+def https_rows(metrics: list[Metric]) -> list[Metric]:
+    """The metrics of a scenario's HTTPS variant: the first row's label says HTTPS."""
+    first = dataclasses.replace(metrics[0], label="HTTPS " + metrics[0].label)
+    return [first] + metrics[1:]
+
+
+STARTSTOP_METRICS = [Metric("ms", "start+stop one server, median ms", "{:.2f}")]
+KEEPALIVE_METRICS = [
+    Metric("us", "keep-alive GET, median us"),
+    Metric("p99", "   p99 us"),
+    Metric("conns", "   TCP connects per 100 requests", "{:.0f}", "")]
+
+
+@scenario("startstop", STARTSTOP_METRICS)
 def run_startstop(servers: list[ServerSpec], s: Settings) -> Outcome:
     out = Outcome()
 
@@ -433,10 +496,7 @@ def _request_latencies(servers: list[ServerSpec], s: Settings, batch: int,
     return out
 
 
-@scenario("keepalive", [
-    Metric("us", "keep-alive GET, median us"),
-    Metric("p99", "   p99 us"),
-    Metric("conns", "   TCP connects per 100 requests", "{:.0f}", "")])
+@scenario("keepalive", KEEPALIVE_METRICS)
 def run_keepalive(servers: list[ServerSpec], s: Settings) -> Outcome:
     out = _request_latencies(servers, s, s.keepalive_batch, reuse=True)
     out.notes.append("one http.client connection per server, reused; where the server closes "
@@ -630,6 +690,11 @@ def run_post1mb(servers: list[ServerSpec], s: Settings) -> Outcome:
     return out
 
 
+# HTTPS: the same measurements over TLS, with the servers that serve it.
+scenario("startstop_https", https_rows(STARTSTOP_METRICS), tls=True)(run_startstop)
+scenario("keepalive_https", https_rows(KEEPALIVE_METRICS), tls=True)(run_keepalive)
+
+
 # -- targets ----------------------------------------------------------------
 
 
@@ -671,6 +736,11 @@ def check_targets(results: dict[str, Outcome]) -> list[tuple[str, str]]:
         ("Recorder overhead on 1 MB POSTs (reported)",
          [v("post1mb", "recorded", "ms"), v("post1mb", "fakeserver", "ms")],
          None, "{0:.2f} ms vs {1:.2f} ms = {2:.3f}x"),
+        ("HTTPS start+stop median (reported)", [v("startstop_https", "fakeserver", "ms")],
+         None, "{0:.2f} ms"),
+        ("HTTPS keep-alive latency vs the stdlib floor over TLS (reported)",
+         [v("keepalive_https", "fakeserver", "us"), v("keepalive_https", "stdlib", "us")],
+         None, "{0:.0f} us vs {1:.0f} us = {2:.2f}x"),
     ]
     verdicts = []
     for title, args, passes, fmt in checks:
@@ -811,7 +881,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.redirect_stderr(captured):
             for scn in scenarios:
-                wanted = [spec for spec in servers if scn.wants(spec)]
+                wanted = scn.servers(servers)
                 if wanted:
                     scenario_started = time.perf_counter()
                     results[scn.name] = scn.run(wanted, settings)

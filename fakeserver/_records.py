@@ -28,13 +28,14 @@ SPOOL_THRESHOLD = 1 << 20
 
 
 class _Body:
-    """Bytes collected as they pass: kept as the pieces that arrived while
-    small (no copying on the hot path), moved to a temporary file once
-    larger than *threshold*."""
+    """Bytes collected as they pass: copied into one buffer while small (the
+    pieces themselves are freed at once, so memory stays warm), moved to a
+    temporary file once larger than *threshold*."""
 
     def __init__(self, threshold: int) -> None:
         self._threshold = threshold
-        self._pieces: list[bytes] = []
+        self._buffer = bytearray()
+        self._copy = b""
         self._file: IO[bytes] | None = None
         self.size = 0
 
@@ -43,12 +44,12 @@ class _Body:
         if self._file is not None:
             self._file.write(data)
             return
-        self._pieces.append(data)
+        self._buffer += data
         if self.size > self._threshold:
             self._file = tempfile.TemporaryFile()
             self._closer = weakref.finalize(self, self._file.close)
-            self._file.writelines(self._pieces)
-            self._pieces = []
+            self._file.write(self._buffer)
+            self._buffer, self._copy = bytearray(), b""
 
     @property
     def spooled(self) -> bool:
@@ -57,16 +58,16 @@ class _Body:
 
     def read(self) -> bytes:
         if self._file is None:
-            if len(self._pieces) > 1:
-                self._pieces = [b"".join(self._pieces)]
-            return self._pieces[0] if self._pieces else b""
+            if len(self._copy) != self.size:  # assertions read a body many times
+                self._copy = bytes(self._buffer)
+            return self._copy
         self._file.seek(0)
         data = self._file.read()
         self._file.seek(0, 2)
         return data
 
     def close(self) -> None:
-        self._pieces = []
+        self._buffer, self._copy = bytearray(), b""
         if self._file is not None:
             self._closer()
 

@@ -2,15 +2,14 @@
 
 This module owns the wire protocol for a single client connection: RFC 5321
 with the 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), SIZE (RFC 1870),
-PIPELINING (RFC 2920) and AUTH PLAIN/LOGIN (RFC 4954) extensions, reply
-codes for out-of-order, unknown and malformed commands, and the configured
-refusals. It knows nothing of sockets being accepted, of threads, or of how
-messages are recorded: it asks its :class:`SMTPHost`.
+PIPELINING (RFC 2920), STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN (RFC 4954)
+extensions, reply codes for out-of-order, unknown and malformed commands,
+and the configured refusals. It knows nothing of sockets being accepted, of
+threads, or of how messages are recorded: it asks its :class:`SMTPHost`.
+Reading lines and switching to TLS is ``_smtpchannel``'s job.
 
-Line limits: RFC 5321 4.5.3.1 sets 1000 octets (CRLF included) for text
-lines and asks servers to accept command lines of at least 512. We accept
-1000 for both and reply 500 beyond. A too-long line inside ``DATA`` is read
-and discarded to the end of the message, which then gets 500 and is not
+A command line over the limit of ``_smtpchannel`` gets 500. A too-long line
+inside ``DATA`` is read and discarded to the end of the message, which then gets 500 and is not
 recorded: a client that relies on servers re-wrapping long lines is buggy,
 and a test should say so. Only ``<CRLF>.<CRLF>`` ends the data (a bare-LF
 ``.`` does not, as in the SMTP-smuggling fixes of real servers).
@@ -18,30 +17,25 @@ and a test should say so. Only ``<CRLF>.<CRLF>`` ends the data (a bare-LF
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
+import ssl
 from typing import Callable, Mapping, Protocol
 
 from ._serving import Connection
+from ._smtpauth import MECHANISMS, AuthError, read_credentials
+from ._smtpchannel import MAX_LINE, Channel, Disconnected
 
 __all__ = ["COMMANDS", "SMTPHost", "Session"]
 
 logger = logging.getLogger("fakeserver")
 
-#: The longest line, CRLF included, for commands, AUTH responses and data.
-MAX_LINE = 1000
-#: How much of an over-long line is read at a time while discarding it.
-_DISCARD_CHUNK = 65536
-
 _PATH = re.compile(r"(?P<keyword>[A-Za-z]+):\s*<(?P<address>[^<>]*)>(?P<params>(?:\s.*)?)")
-_NOT_IMPLEMENTED = frozenset({"EXPN", "TURN", "ETRN", "BDAT", "STARTTLS"})
+_NOT_IMPLEMENTED = frozenset({"EXPN", "TURN", "ETRN", "BDAT"})
 _END_OF_DATA = b".\r\n"
 _LINE_TOO_LONG = (500, f"Line too long (the limit is {MAX_LINE} octets)")
 _NEEDS_SMTPUTF8 = (553, "Non-ASCII address needs the SMTPUTF8 parameter")
-# The challenges of AUTH LOGIN: base64 of "Username:" and "Password:".
-_USERNAME_CHALLENGE = "VXNlcm5hbWU6"
-_PASSWORD_CHALLENGE = "UGFzc3dvcmQ6"
+_NEEDS_TLS = (530, "Must issue a STARTTLS command first")
 
 
 class SMTPHost(Protocol):
@@ -50,6 +44,12 @@ class SMTPHost(Protocol):
     hostname: str
     max_size: int | None
     drop_after_data: bool
+    #: True: ``STARTTLS`` is offered until the connection uses TLS.
+    starttls: bool
+    #: True: ``MAIL`` and ``AUTH`` are refused until the connection uses TLS.
+    require_tls: bool
+    #: The server-side context for ``STARTTLS``; None without TLS.
+    ssl_context: ssl.SSLContext | None
 
     def refusal(self, stage: str) -> tuple[int, str] | None:
         """The configured reply replacing the normal one at *stage*, or None."""
@@ -64,12 +64,8 @@ class SMTPHost(Protocol):
         """True if *user* may log in with *password*."""
 
     def record(self, *, mail_from: str, rcpt_tos: list[str], data: bytes, peer: tuple,
-               user: str | None, mail_options: list[str]) -> None:
+               user: str | None, mail_options: list[str], tls: bool) -> None:
         """Keep an accepted message; called before the 250 reply."""
-
-
-class _Disconnected(Exception):
-    """The client closed its side (or ``stop()`` shut the socket down)."""
 
 
 class _Hangup(Exception):
@@ -80,63 +76,27 @@ class _ShuttingDown(Exception):
     """``stop()`` asked the connection to end between two commands."""
 
 
-class _Channel:
-    """Reads lines from and writes replies to one client socket.
-
-    All I/O of a session goes through here so that STARTTLS can swap the
-    socket in one place: wrap ``connection.sock``, assign the wrapped socket
-    back to ``connection.sock`` (so that ``stop()`` and the final close act
-    on it), and reopen the reader on it, discarding any buffered input
-    (RFC 3207 4.2 forbids pipelining past STARTTLS). Used only by the
-    connection's thread.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-        self._reader = connection.sock.makefile("rb")
-
-    def read_line(self) -> bytes | None:
-        """Return the next line with its ending, or None if it exceeded :data:`MAX_LINE`.
-
-        Blocks. An over-long line is read to its end and dropped. Raises
-        :class:`_Disconnected` at the end of the stream, dropping any
-        unterminated last line.
-        """
-        line = self._reader.readline(MAX_LINE)
-        if line.endswith(b"\n"):
-            return line
-        if len(line) < MAX_LINE:
-            raise _Disconnected
-        while not line.endswith(b"\n"):
-            line = self._reader.readline(_DISCARD_CHUNK)
-            if not line:
-                raise _Disconnected
-        return None
-
-    def reply(self, code: int, *lines: str) -> None:
-        """Send a reply, multi-line if given several lines (RFC 5321 4.2.1)."""
-        text = "".join(f"{code}-{line}\r\n" for line in lines[:-1]) + f"{code} {lines[-1]}\r\n"
-        self._connection.sock.sendall(text.encode("utf-8"))
-
-    def close(self) -> None:
-        """Close the reader; the socket itself is closed by the server."""
-        self._reader.close()
-
-
 class Session:
     """One SMTP conversation: the state of RFC 5321 4.1.4 and the replies.
 
-    Runs in, and only in, the connection's thread.
+    *tls* says the connection already uses TLS (SMTPS: the server
+    handshook before the greeting). Runs in, and only in, the connection's
+    thread.
     """
 
-    def __init__(self, connection: Connection, host: SMTPHost) -> None:
+    def __init__(self, connection: Connection, host: SMTPHost, *, tls: bool = False) -> None:
         self._connection = connection
         self._host = host
-        self._channel = _Channel(connection)
+        self._channel = Channel(connection)
         self._peer = "%s:%s" % connection.address[:2]
+        self._tls = tls
+        self._in_service = True
+        self._forget_client()
+
+    def _forget_client(self) -> None:
+        """Back to the state of a fresh connection: no EHLO, no AUTH, no transaction."""
         self._hello: str | None = None
         self._esmtp = False
-        self._in_service = True
         self._user: str | None = None
         self._reset()
 
@@ -161,16 +121,14 @@ class Session:
                 self._channel.reply(421, f"{self._host.hostname} Service shutting down")
             except OSError:  # stop() may have shut the socket down already
                 pass
-        except (_Disconnected, OSError) as error:
+        except (Disconnected, OSError) as error:
             self._log_disconnect(error)
-        finally:
-            self._channel.close()
 
     def _log_disconnect(self, error: Exception) -> None:
-        how = "disconnected" if isinstance(error, _Disconnected) else f"lost the connection ({error})"
+        how = "disconnected" if isinstance(error, Disconnected) else f"lost the connection ({error})"
         if self._mail_from is not None:
             logger.warning("%s %s mid-transaction; nothing delivered", self._peer, how)
-        elif isinstance(error, _Disconnected) or self._connection.closing:
+        elif isinstance(error, Disconnected) or self._connection.closing:
             logger.debug("%s %s", self._peer, how)
         else:
             logger.warning("%s %s", self._peer, how)
@@ -227,9 +185,13 @@ class Session:
         self._reset()
         self._hello, self._esmtp = arg, True
         size = self._host.max_size
-        self._channel.reply(250, f"{self._host.hostname} Hello {arg}", "8BITMIME", "SMTPUTF8",
-                            "SIZE" if size is None else f"SIZE {size}",
-                            "PIPELINING", "AUTH PLAIN LOGIN")
+        extensions = ["8BITMIME", "SMTPUTF8", "SIZE" if size is None else f"SIZE {size}",
+                      "PIPELINING"]
+        if self._host.starttls and not self._tls:
+            extensions.append("STARTTLS")
+        if self._tls or not self._host.require_tls:  # no credentials in the clear
+            extensions.append("AUTH " + " ".join(MECHANISMS))
+        self._channel.reply(250, f"{self._host.hostname} Hello {arg}", *extensions)
 
     def _helo(self, arg: str) -> None:
         if not arg:
@@ -238,73 +200,60 @@ class Session:
         self._hello, self._esmtp = arg, False
         self._channel.reply(250, self._host.hostname)
 
+    def _starttls(self, arg: str) -> None:
+        if self._tls:
+            return self._error(503, "TLS already active")
+        context = self._host.ssl_context
+        if not self._host.starttls or context is None:
+            return self._error(502, "STARTTLS not implemented")
+        if arg:
+            return self._error(501, "Syntax: STARTTLS (no parameters allowed)")
+        self._channel.reply(220, "Ready to start TLS")
+        # Idle during the handshake, so that stop() ends a silent client at once.
+        if not self._connection.idle() or not self._channel.start_tls(context):
+            raise _Hangup
+        self._tls = True
+        self._forget_client()  # RFC 3207 4.2: the client must EHLO again
+        logger.debug("%s: TLS started", self._peer)
+
     def _auth(self, arg: str) -> None:
         if not self._esmtp:
             return self._error(503, "Send EHLO first")
+        if self._host.require_tls and not self._tls:
+            return self._error(*_NEEDS_TLS)
         if self._user is not None:
             return self._error(503, "Already authenticated")
         if self._mail_from is not None:
             return self._error(503, "AUTH not allowed during a mail transaction")
         mechanism, _, initial = arg.partition(" ")
-        read = _MECHANISMS.get(mechanism.upper())
-        if read is None:
+        if mechanism.upper() not in MECHANISMS:
             if not mechanism:
                 return self._error(501, "Syntax: AUTH mechanism [initial-response]")
             return self._error(504, f"Unrecognized authentication type {mechanism}")
-        credentials = read(self, initial.strip() or None)
-        if credentials is None:  # already answered
-            return None
-        user, password = credentials
+        try:
+            user, password = read_credentials(mechanism.upper(), initial.strip() or None, self._ask)
+        except AuthError as error:
+            return self._error(*error.reply)
         if not self._host.accepts_login(user, password):
             return self._error(535, "Authentication credentials invalid")
         self._user = user
         self._channel.reply(235, "Authentication successful")
 
-    def _auth_plain(self, initial: str | None) -> tuple[str, str] | None:
-        response = self._sasl_response(initial, "")
-        if response is None:
-            return None
-        parts = response.split(b"\0")
-        try:
-            authzid, user, password = (part.decode("utf-8") for part in parts)
-        except ValueError:  # not three parts, or not UTF-8
-            return self._error(501, "Malformed AUTH PLAIN response")
-        if authzid not in ("", user):
-            return self._error(535, f"{user} may not act as {authzid}")
-        return user, password
-
-    def _auth_login(self, initial: str | None) -> tuple[str, str] | None:
-        user = self._sasl_response(initial, _USERNAME_CHALLENGE)
-        password = None if user is None else self._sasl_response(None, _PASSWORD_CHALLENGE)
-        if user is None or password is None:
-            return None
-        try:
-            return user.decode("utf-8"), password.decode("utf-8")
-        except UnicodeDecodeError:
-            return self._error(501, "Malformed AUTH LOGIN response")
-
-    def _sasl_response(self, initial: str | None, challenge: str) -> bytes | None:
-        """Decode *initial*, or else a response to *challenge*; None if answered with an error."""
-        if initial is None:
-            self._channel.reply(334, challenge)
-            line = self._channel.read_line()
-            if line is None:
-                return self._error(*_LINE_TOO_LONG)
-            initial = line.decode("ascii", "replace").strip()
-        if initial == "*":
-            return self._error(501, "Authentication cancelled")
-        if initial == "=":  # RFC 4954 4: an empty initial response
-            return b""
-        try:
-            return base64.b64decode(initial, validate=True)
-        except ValueError:
-            return self._error(501, "Invalid base64 in AUTH response")
+    def _ask(self, challenge: str) -> str:
+        """Send an AUTH challenge and return the client's answer."""
+        self._channel.reply(334, challenge)
+        line = self._channel.read_line()
+        if line is None:
+            raise AuthError(*_LINE_TOO_LONG)
+        return line.decode("ascii", "replace").strip()
 
     def _mail(self, arg: str) -> None:
         if self._hello is None:
             return self._error(503, "Send EHLO or HELO first")
         if self._mail_from is not None:
             return self._error(503, "Nested MAIL command")
+        if self._host.require_tls and not self._tls:
+            return self._error(*_NEEDS_TLS)
         if self._user is None and self._host.requires_auth():
             return self._error(530, "Authentication required")
         match = _PATH.fullmatch(arg)
@@ -356,7 +305,7 @@ class Session:
                 return None
             self._host.record(mail_from=self._mail_from, rcpt_tos=self._rcpt_tos, data=data,
                               peer=self._connection.address, user=self._user,
-                              mail_options=self._mail_options)
+                              mail_options=self._mail_options, tls=self._tls)
             self._channel.reply(250, "OK: message accepted")
         finally:
             self._reset()
@@ -434,8 +383,5 @@ COMMANDS: Mapping[str, Callable[[Session, str], None]] = {
     "AUTH": Session._auth, "DATA": Session._data, "EHLO": Session._ehlo,
     "HELO": Session._helo, "HELP": Session._help, "MAIL": Session._mail,
     "NOOP": Session._noop, "QUIT": Session._quit, "RCPT": Session._rcpt,
-    "RSET": Session._rset, "VRFY": Session._vrfy,
-}
-_MECHANISMS: Mapping[str, Callable[[Session, str | None], tuple[str, str] | None]] = {
-    "LOGIN": Session._auth_login, "PLAIN": Session._auth_plain,
+    "RSET": Session._rset, "STARTTLS": Session._starttls, "VRFY": Session._vrfy,
 }
