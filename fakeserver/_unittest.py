@@ -2,18 +2,18 @@
 
 Owns the test-facing lifecycle (one recording server per class, a fresh
 journal per test, app errors failing the test that caused them) and the
-``assertRequested`` family. Matching and message text come from
-``_matching``; sockets and threads stay in ``_runner``.
+``assertRequested`` family. What each assertion checks and the report it
+words come from ``_checks`` (shared with the pytest fixtures); sockets and
+threads stay in ``_runner``.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-import traceback
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-from ._matching import Expectation, format_report, rank, request_expectation
+from . import _checks as checks
 from ._recording import Recorder
 from ._records import RecordedRequest
 from ._runner import AppRunner, demo_app
@@ -24,14 +24,8 @@ __all__ = ["ServerTestCase"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
-
-def request_label(request: RecordedRequest) -> tuple[str, str]:
-    """The columns that name a request in reports: method and target."""
-    return request.method, request.target
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+#: How a long failure report tells the reader to list everything.
+_HINT = "set maxRequestsShown = None on the test case to see all"
 
 
 class ServerTestCase:
@@ -70,6 +64,14 @@ class ServerTestCase:
     recorder: Recorder
     #: The StubApp served when ``app`` is None, else None.
     stubs: StubApp | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Python 3.9's unittest shares one class-cleanup list among all test
+        # classes, so a case run inside another test would stop the outer
+        # class's server with its own; 3.10 gives each class a list, as here.
+        if "_class_cleanups" not in vars(cls):
+            cls._class_cleanups = []  # type: ignore[attr-defined]
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -122,22 +124,14 @@ class ServerTestCase:
     def _check_server_side(self) -> None:
         """Fail the test for app exceptions and unmatched requests it caused."""
         self.recorder.settle()
-        problems = []
-        errors = self.server.errors[self._first_error:]
-        if errors:
-            details = "\n".join("".join(traceback.format_exception(type(e), e, e.__traceback__))
-                                for e in errors)
-            problems.append(f"the app raised {_count(len(errors), 'exception')} "
-                            f"during this test:\n{details}")
         unmatched = self.stubs.unmatched if self.stubs is not None else []
-        if unmatched and not self.allow_unmatched_requests:
-            reports = "\n\n".join(self.stubs.near_miss_report(request, limit=self.maxRequestsShown)
-                                  for request in unmatched)
-            problems.append(f"{_count(len(unmatched), 'request')} matched no stub (set "
-                            f"allow_unmatched_requests = True on the test case to allow it):\n"
-                            f"{reports}")
-        if problems:
-            self.fail("\n\n".join(problems))  # type: ignore[attr-defined]
+        report = checks.server_side_problems(
+            self.server.errors[self._first_error:],
+            [] if self.allow_unmatched_requests else unmatched, self.stubs,
+            limit=self.maxRequestsShown,
+            allow_hint="set allow_unmatched_requests = True on the test case to allow it")
+        if report is not None:
+            self.fail(report)  # type: ignore[attr-defined]
 
     # -- stubs ---------------------------------------------------------------------
 
@@ -157,27 +151,9 @@ class ServerTestCase:
 
     def assertAllStubsUsed(self, msg: str | None = None) -> None:
         """Fail naming every stub of this test that answered no request, with its closest request."""
-        self.recorder.settle()
         stubs = self._stub_app().stubs
-        unused = [stub for stub in stubs if not stub.used]
-        if not unused:
-            return
-        requests = self.recorder.requests
-        rows = []
-        for stub in unused:
-            closest = rank(stub.expectation, requests)[:1]
-            if closest:
-                request, mismatches = closest[0]
-                differences = "; ".join(str(m) for m in mismatches)
-                rows.append((stub, [f"closest request: {request.method} {request.target} -- "
-                                    f"{differences}"]))
-            else:
-                rows.append((stub, ["no requests were recorded"]))
-        headline = f"Expected every stub to be used; {len(unused)} of {len(stubs)} never were."
-        self._fail(format_report(headline, rows, lambda stub: stub.label, title="Unused stubs",
-                                 limit=self.maxRequestsShown,
-                                 hint="set maxRequestsShown = None on the test case to see all"),
-                   msg)
+        self._check(checks.all_stubs_used(stubs, self.recorder.settle(),
+                                          limit=self.maxRequestsShown, hint=_HINT), msg)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -190,21 +166,9 @@ class ServerTestCase:
 
     # -- assertions ---------------------------------------------------------------
 
-    def _report(self, headline: str, ranked: Sequence[tuple[RecordedRequest, Any]], title: str,
-                label: Callable[[RecordedRequest], Sequence[str]] = request_label) -> str:
-        return format_report(headline, ranked, label, title=title,
-                             limit=self.maxRequestsShown,
-                             hint="set maxRequestsShown = None on the test case to see all")
-
-    def _fail(self, report: str, msg: str | None) -> None:
-        self.fail(self._formatMessage(msg, report))  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _tally(matching: int, total: int) -> str:
-        if total == 0:
-            return "no requests were recorded."
-        verb = "matches" if matching == 1 else "match"
-        return f"{matching} of {total} recorded {'request' if total == 1 else 'requests'} {verb}."
+    def _check(self, report: str | None, msg: str | None) -> None:
+        if report is not None:
+            self.fail(self._formatMessage(msg, report))  # type: ignore[attr-defined]
 
     def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
                         query: Any = None, headers: Any = None, body: bytes | str | None = None,
@@ -217,76 +181,32 @@ class ServerTestCase:
         by parsed equality, *status* against the response. Returns the most
         recent match.
         """
-        expectation = request_expectation(path, method, query=query, headers=headers, body=body,
-                                          json=json, form=form, status=status)
-        requests = self.recorder.settle()
-        matching = [request for request in requests if expectation.matches(request)]
-        if (len(matching) == count) if count is not None else matching:
-            return matching[-1] if matching else None
-        wanted = "a request" if count is None else _count(count, "request")
-        headline = f"Expected {wanted} matching {expectation}; {self._tally(len(matching), len(requests))}"
-        self._fail(self._report(headline, rank(expectation, requests), "Closest recorded requests"), msg)
-        return None
+        match, report = checks.requested(self.recorder.settle(), path, method, query=query,
+                                         headers=headers, body=body, json=json, form=form,
+                                         status=status, count=count,
+                                         limit=self.maxRequestsShown, hint=_HINT)
+        self._check(report, msg)
+        return match
 
     def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
                            query: Any = None, headers: Any = None, body: bytes | str | None = None,
                            json: Any = None, form: Any = None, status: int | None = None,
                            msg: str | None = None) -> None:
         """Fail if any recorded request matches (same matching as :meth:`assertRequested`)."""
-        expectation = request_expectation(path, method, query=query, headers=headers, body=body,
-                                          json=json, form=form, status=status)
-        requests = self.recorder.settle()
-        matching = [(request, []) for request in requests if expectation.matches(request)]
-        if matching:
-            headline = (f"Expected no request matching {expectation}; "
-                        f"{self._tally(len(matching), len(requests))}")
-            self._fail(self._report(headline, matching, "Matching recorded requests"), msg)
+        self._check(checks.not_requested(self.recorder.settle(), path, method, query=query,
+                                         headers=headers, body=body, json=json, form=form,
+                                         status=status, limit=self.maxRequestsShown, hint=_HINT),
+                    msg)
 
     def assertRequestCount(self, expected: int, msg: str | None = None) -> None:
         """Fail unless exactly *expected* requests were recorded in this test."""
-        requests = self.recorder.settle()
-        if len(requests) != expected:
-            headline = (f"Expected {_count(expected, 'request')}; "
-                        f"{_count(len(requests), 'request')} recorded.")
-            self._fail(self._report(headline, [(r, None) for r in requests], "Recorded requests"),
-                       msg)
+        self._check(checks.request_count(self.recorder.settle(), expected,
+                                         limit=self.maxRequestsShown, hint=_HINT), msg)
 
     def assertRequestsInOrder(self, *expected: tuple[str, str] | str, msg: str | None = None) -> None:
         """Fail unless requests matching each ``(method, path)`` (or path) came in this order.
 
         Other requests may come between them.
         """
-        expectations = [request_expectation(item) if isinstance(item, str)
-                        else request_expectation(item[1], item[0]) for item in expected]
-        requests = self.recorder.settle()
-        position, found = 0, 0
-        for expectation in expectations:
-            while position < len(requests) and not expectation.matches(requests[position]):
-                position += 1
-            if position == len(requests):
-                break
-            position += 1
-            found += 1
-        if found == len(expectations):
-            return
-        sequence = ", ".join(str(e) for e in expectations)
-        missing = expectations[found]
-        after = f" after {expectations[found - 1]} (request #{self._index_of(expectations[:found], requests)})" \
-            if found else ""
-        headline = (f"Expected requests in this order: {sequence}\n"
-                    f"Found {found} of {len(expectations)} in order; no {missing}{after}.")
-        numbers = {id(request): f"{i}." for i, request in enumerate(requests, 1)}
-        self._fail(self._report(headline, [(request, None) for request in requests],
-                                "Recorded requests, in order",
-                                lambda request: (numbers[id(request)], *request_label(request))),
-                   msg)
-
-    @staticmethod
-    def _index_of(prefix: list[Expectation], requests: list[RecordedRequest]) -> int:
-        """The 1-based position of the request that matched the last of *prefix*."""
-        position = 0
-        for expectation in prefix:
-            while not expectation.matches(requests[position]):
-                position += 1
-            position += 1
-        return position
+        self._check(checks.requests_in_order(self.recorder.settle(), expected,
+                                             limit=self.maxRequestsShown, hint=_HINT), msg)

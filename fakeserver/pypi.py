@@ -1,0 +1,421 @@
+"""A fake Python package index that ``twine upload`` and ``pip install`` really talk to.
+
+This module owns :class:`PackageIndex`, a WSGI app speaking PyPI's APIs
+(the legacy upload API, the simple repository API in HTML and JSON, the
+JSON API, uploaded docs), and :class:`PackageIndexTestCase`, the unittest
+mixin with ``assertUploaded`` / ``assertNotUploaded``. Checking uploads
+lives in ``_pypi_upload``, page formats in ``_pypi_pages``, names and
+storage in ``_pypi_files``; near-miss messages come from ``_matching``.
+
+Example::
+
+    index = PackageIndex(users={"__token__": "pypi-secret"})
+    with AppRunner(index) as runner:
+        # python -m twine upload --repository-url {runner.url}/legacy/ -u __token__ -p pypi-secret dist/*
+        # python -m pip install --index-url {runner.url}/simple/ demo
+        ...
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import parse_qs, quote
+from wsgiref.util import application_uri
+
+from ._matching import Criterion, Expectation, equal, format_report, rank, shorten
+from ._pypi_files import (
+    DirectoryStore, DistributionFile, FilenameError, MemoryStore, from_filename, normalize,
+)
+from ._pypi_pages import (
+    docs_member, file_content_type, negotiate, project_json, simple_project, simple_projects,
+)
+from ._pypi_upload import UploadError, authenticate, docs_from_form, file_from_form, read_form
+from ._recording import Recorder
+from ._runner import AppRunner
+
+__all__ = ["DistributionFile", "PackageIndex", "PackageIndexTestCase"]
+
+__unittest = True  # hide this module's frames from test failure tracebacks
+
+_UPLOAD_PATHS = ("/", "/legacy", "/legacy/")
+_NOT_ACCEPTABLE = ("406 Not Acceptable: the simple pages are served as text/html, "
+                   "application/vnd.pypi.simple.v1+html and application/vnd.pypi.simple.v1+json")
+
+
+class PackageIndex:
+    """A WSGI app emulating PyPI: upload with twine, install with pip.
+
+    - ``POST /`` or ``/legacy/``: the legacy upload API (``:action`` =
+      ``file_upload``, ``doc_upload`` or ``submit``), HTTP Basic auth
+      against *users* (``{"__token__": "pypi-..."}`` for API tokens; None
+      lets anyone upload). Refusals are ``4xx`` with the reason in the
+      status line, as PyPI words them.
+    - ``/simple/`` and ``/simple/<project>/``: PEP 503 HTML or PEP 691 JSON.
+    - ``/packages/<filename>``, ``/pypi/<project>/json``,
+      ``/pypi/<project>/<version>/json``, ``/docs/<project>/``.
+
+    Files live in memory, or in the directory *root*, where they survive
+    restarts and where distributions dropped by hand are listed too (read
+    when the index is created). An upload is checked whole before anything
+    is stored, and stored atomically. Thread-safe: serve it from any number
+    of connection threads and call its methods from the test at the same time.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None, *,
+                 users: Mapping[str, str] | None = None) -> None:
+        #: Who may upload (user name to password or token); None: anyone.
+        self.users = dict(users) if users is not None else None
+        self._store = DirectoryStore(root) if root is not None else MemoryStore()
+        self._lock = threading.Lock()
+        self._files: dict[str, DistributionFile] = {}
+        self._serial = 0
+        for record in self._store.load():
+            self._insert(record)
+
+    # -- the catalogue ------------------------------------------------------------
+
+    @property
+    def files(self) -> list[DistributionFile]:
+        """Every file in the index, oldest first (a copy)."""
+        with self._lock:
+            return sorted(self._files.values(), key=lambda record: record.serial)
+
+    @property
+    def last_serial(self) -> int:
+        """The serial of the latest change; a file added later has a larger one."""
+        with self._lock:
+            return self._serial
+
+    def add(self, filename: str, data: bytes, *, requires_python: str | None = None,
+            summary: str | None = None) -> DistributionFile:
+        """Put a file into the index without uploading it, as if dropped into *root*.
+
+        Its name, version and type come from *filename*; raises ValueError
+        for a filename the index would refuse or one it already has.
+        """
+        record = from_filename(filename, data)
+        record.requires_python, record.summary = requires_python, summary
+        self._store_new(record, data)
+        return record
+
+    def remove(self, filename: str) -> None:
+        """Delete a file (and its metadata) from the index; no error if it is not there."""
+        with self._lock:
+            self._store.remove(filename)
+            self._files.pop(filename, None)
+            self._serial += 1
+
+    def _insert(self, record: DistributionFile) -> None:
+        self._serial += 1
+        record.serial = self._serial
+        filename = record.filename
+        record._read = lambda: self._store.read(filename)
+        self._files[filename] = record
+
+    def _store_new(self, record: DistributionFile, data: bytes) -> None:
+        with self._lock:
+            existing = self._files.get(record.filename)
+            if existing is not None:
+                raise FilenameError(f"File already exists ({record.filename!r}, with sha256 "
+                                    f"hash {existing.digests['sha256']!r}).")
+            self._store.write(record, data)
+            self._insert(record)
+
+    def _project_files(self, project: str) -> list[DistributionFile]:
+        return [record for record in self.files if record.project == project]
+
+    # -- WSGI -----------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        try:
+            if path in _UPLOAD_PATHS and method == "POST":
+                return self._post(environ, start_response)
+            if path in _UPLOAD_PATHS or method not in ("GET", "HEAD"):
+                allow = "POST" if path in _UPLOAD_PATHS else "GET, HEAD"
+                return _answer(start_response, "405 Method Not Allowed", b"", [("Allow", allow)])
+            return self._get(environ, start_response, path)
+        except UploadError as error:
+            headers = [("WWW-Authenticate", 'Basic realm="fakeserver"')] if error.status == 401 else []
+            reason = error.message.replace("\r", " ").replace("\n", " ")
+            status = f"{error.status} {reason.encode('latin-1', 'replace').decode('latin-1')}"
+            return _answer(start_response, status, f"{error.status} {error.message}\n".encode(),
+                           headers)
+
+    def _post(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        uploader = authenticate(environ, self.users)
+        form, files = read_form(environ)
+        action = (form.get(":action") or [""])[0]
+        if action == "file_upload":
+            record, data = file_from_form(form, files, uploader)
+            try:
+                self._store_new(record, data)
+            except FilenameError as error:
+                raise UploadError(400, str(error)) from None
+        elif action == "doc_upload":
+            with self._lock:
+                self._store.write_docs(*docs_from_form(form, files))
+        elif action != "submit":  # registering a project first is accepted, and not needed
+            raise UploadError(400, f"Unknown action {action!r}: use file_upload or doc_upload."
+                              if action else "Missing required field ':action'.")
+        return _answer(start_response, "200 OK", b"OK\n")
+
+    def _get(self, environ: dict[str, Any], start_response: Callable[..., Any],
+             path: str) -> Iterable[bytes]:
+        base = application_uri(environ).rstrip("/")
+        prefix = environ.get("SCRIPT_NAME", "")
+        parts = path.strip("/").split("/")
+        kind, name = parts[0], parts[1] if len(parts) > 1 else ""
+
+        def file_url(record: DistributionFile) -> str:
+            return f"{base}/packages/{quote(record.filename)}"
+
+        if kind == "simple" and len(parts) <= 2:
+            wanted = f"/simple/{normalize(name)}/" if name else "/simple/"
+            if path != wanted:
+                query = environ.get("QUERY_STRING")
+                location = prefix + wanted + (f"?{query}" if query else "")
+                return _answer(start_response, "301 Moved Permanently", b"", [("Location", location)])
+            return self._simple(environ, start_response, name and normalize(name), file_url)
+        if kind == "packages" and len(parts) == 2:
+            with self._lock:
+                record = self._files.get(name)
+                data = record.data if record is not None else None
+            if data is not None:
+                return _answer(start_response, "200 OK", data,
+                               [("Content-Type", file_content_type(name))])
+        if kind == "pypi" and parts[-1] == "json" and len(parts) in (3, 4):
+            records = self._project_files(normalize(name))
+            version = parts[2] if len(parts) == 4 else None
+            if records and (version is None or any(r.version == version for r in records)):
+                return _answer(start_response, "200 OK",
+                               project_json(records, file_url, base, version),
+                               [("Content-Type", "application/json")])
+            return _answer(start_response, "404 Not Found", b'{"message": "Not Found"}',
+                           [("Content-Type", "application/json")])
+        if kind == "docs" and name:
+            if len(parts) == 2 and not path.endswith("/"):
+                return _answer(start_response, "301 Moved Permanently", b"",
+                               [("Location", f"{prefix}/docs/{normalize(name)}/")])
+            archive = self._store.read_docs(normalize(name))
+            member = archive and docs_member(archive, path.split("/", 3)[3])
+            if member:
+                return _answer(start_response, "200 OK", member[0], [("Content-Type", member[1])])
+        return _answer(start_response, "404 Not Found", b"404 Not Found\n")
+
+    def _simple(self, environ: dict[str, Any], start_response: Callable[..., Any], project: str,
+                file_url: Callable[[DistributionFile], str]) -> Iterable[bytes]:
+        requested = parse_qs(environ.get("QUERY_STRING", "")).get("format", [None])[0]
+        content_type = negotiate(requested or environ.get("HTTP_ACCEPT"))
+        if content_type is None:
+            return _answer(start_response, "406 Not Acceptable", _NOT_ACCEPTABLE.encode() + b"\n")
+        headers = [("Content-Type", content_type + ("" if "json" in content_type
+                                                    else "; charset=utf-8")), ("Vary", "Accept")]
+        if not project:
+            names: dict[str, str] = {}
+            for record in self.files:
+                names.setdefault(record.project, record.name)
+            body = simple_projects(sorted(names.values(), key=normalize),
+                                   lambda normalized: f"{environ.get('SCRIPT_NAME', '')}"
+                                                      f"/simple/{normalized}/", content_type)
+            return _answer(start_response, "200 OK", body, headers)
+        records = self._project_files(project)
+        if not records:
+            return _answer(start_response, "404 Not Found", b"404 Not Found\n")
+        return _answer(start_response, "200 OK",
+                       simple_project(project, records, file_url, content_type), headers)
+
+    def __repr__(self) -> str:
+        where = getattr(self._store, "root", "memory")
+        return f"<PackageIndex {where}: {len(self._files)} files>"
+
+
+def _answer(start_response: Callable[..., Any], status: str, body: bytes,
+            headers: Sequence[tuple[str, str]] = ()) -> list[bytes]:
+    header_list = list(headers)
+    if not any(name == "Content-Type" for name, _ in header_list):
+        header_list.append(("Content-Type", "text/plain; charset=utf-8"))
+    header_list.append(("Content-Length", str(len(body))))
+    start_response(status, header_list)
+    return [body]
+
+
+class PackageIndexTestCase:
+    """Mix into a ``unittest.TestCase`` (listed first) to test code that publishes or installs.
+
+    Once per class, ``setUpClass`` serves a :class:`PackageIndex`
+    (``self.index``) from an :class:`AppRunner`, through a :class:`Recorder`
+    (``self.index_recorder``) so that every request can be inspected; it is
+    stopped by a class cleanup registered at once. Each test starts with an
+    empty journal, :attr:`uploads` lists the files that arrived during the
+    test, and they are removed from the index after it (unless
+    ``index_keep_uploads``): files seeded in ``index_root``, or added in
+    ``setUpClass``, are seen by every test. An exception raised by the index
+    fails the test. Cooperates through ``super()`` with other mixins.
+    """
+
+    # Configuration (override per subclass)
+    #: Who may upload: user name to password (``"__token__"`` for API
+    #: tokens). None: anyone may, with any credentials or none.
+    index_users: Mapping[str, str] | None = None
+    #: A directory to keep the files in (and to list pre-seeded ones from);
+    #: None keeps them in memory.
+    index_root: str | os.PathLike | None = None
+    #: Keep each test's uploads in the index for the tests that follow.
+    index_keep_uploads: bool = False
+    #: How many uploads a failure message lists (None: all).
+    maxUploadsShown: int | None = 10
+
+    # State set by setUpClass
+    index: PackageIndex
+    index_server: AppRunner
+    index_recorder: Recorder
+    #: The simple repository URL: pip's ``--index-url``.
+    index_url: str
+    #: The legacy upload URL: twine's ``--repository-url``.
+    upload_url: str
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()  # type: ignore[misc]
+        cls.index = PackageIndex(cls.index_root, users=cls.index_users)
+        cls.index_recorder = Recorder(cls.index)
+        cls.index_server = AppRunner(cls.index_recorder)
+        cls.addClassCleanup(cls._stop_index)  # type: ignore[attr-defined]
+        cls.index_server.start()
+        cls.index_url = cls.index_server.url + "/simple/"
+        cls.upload_url = cls.index_server.url + "/legacy/"
+
+    @classmethod
+    def _stop_index(cls) -> None:
+        cls.index_server.stop()
+        cls.index_recorder.clear()
+
+    def setUp(self) -> None:
+        super().setUp()  # type: ignore[misc]
+        self.index_recorder.clear()
+        self._index_mark = self.index.last_serial
+        self._index_errors = len(self.index_server.errors)
+        self.addCleanup(self._finish_index_test)  # type: ignore[attr-defined]
+
+    def _finish_index_test(self) -> None:
+        self.index_recorder.settle()
+        if not self.index_keep_uploads:
+            for record in self.uploads:
+                self.index.remove(record.filename)
+        errors = self.index_server.errors[self._index_errors:]
+        if errors:
+            details = "\n".join("".join(traceback.format_exception(type(e), e, e.__traceback__))
+                                for e in errors)
+            self.fail(f"the package index raised during this test:\n{details}")  # type: ignore[attr-defined]
+
+    @property
+    def uploads(self) -> list[DistributionFile]:
+        """The files that arrived in the index during this test, oldest first."""
+        return [record for record in self.index.files if record.serial > self._index_mark]
+
+    # -- credentials for clients ------------------------------------------------------
+
+    @property
+    def index_credentials(self) -> tuple[str, str]:
+        """A user name and password the index accepts (the first of ``index_users``)."""
+        if self.index_users:
+            return next(iter(self.index_users.items()))
+        return "__token__", "pypi-fakeserver-token"
+
+    def twine_env(self) -> dict[str, str]:
+        """``os.environ`` plus what makes ``twine upload`` publish here, non-interactively.
+
+        Pass it as ``env=`` to ``subprocess.run([sys.executable, "-m", "twine",
+        "upload", *files], env=self.twine_env())``: the upload URL and
+        credentials are set, prompts and the system keyring are off.
+        """
+        user, password = self.index_credentials
+        return {**os.environ, "TWINE_REPOSITORY_URL": self.upload_url, "TWINE_USERNAME": user,
+                "TWINE_PASSWORD": password, "TWINE_NON_INTERACTIVE": "1",
+                "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+
+    def pip_env(self) -> dict[str, str]:
+        """``os.environ`` made to point pip at this index and nothing else.
+
+        Every ``PIP_*`` setting and pip configuration file is left out (no
+        other index, find-links or constraints); the cache and the version
+        check are off.
+        """
+        environment = {key: value for key, value in os.environ.items()
+                       if not key.startswith("PIP_")}
+        environment.update({"PIP_INDEX_URL": self.index_url, "PIP_CONFIG_FILE": os.devnull,
+                            "PIP_NO_CACHE_DIR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+        return environment
+
+    def pypirc(self, repository: str = "fakeserver") -> str:
+        """The text of a ``.pypirc`` naming this index *repository* (``twine -r`` / ``--config-file``)."""
+        user, password = self.index_credentials
+        return (f"[distutils]\nindex-servers =\n    {repository}\n\n[{repository}]\n"
+                f"repository = {self.upload_url}\nusername = {user}\npassword = {password}\n")
+
+    # -- assertions -------------------------------------------------------------------
+
+    def assertUploaded(self, name: str, version: str | None = None, filetype: str | None = None,
+                       msg: str | None = None) -> DistributionFile | None:
+        """Fail unless a file of project *name* (PEP 503 normalized) arrived during this test.
+
+        *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it
+        down. Returns the latest matching upload.
+        """
+        expectation = _upload_expectation(name, version, filetype)
+        uploads = self.uploads
+        matching = [record for record in uploads if expectation.matches(record)]
+        if matching:
+            return matching[-1]
+        self._fail_uploads(f"Expected an upload of {expectation}; {_tally(0, uploads)}",
+                           rank(expectation, uploads), "Closest uploads", msg)
+        return None
+
+    def assertNotUploaded(self, name: str, version: str | None = None,
+                          filetype: str | None = None, msg: str | None = None) -> None:
+        """Fail if a matching file arrived during this test (same matching as ``assertUploaded``)."""
+        expectation = _upload_expectation(name, version, filetype)
+        uploads = self.uploads
+        matching = [(record, []) for record in uploads if expectation.matches(record)]
+        if matching:
+            self._fail_uploads(f"Expected no upload of {expectation}; {_tally(len(matching), uploads)}",
+                               matching, "Matching uploads", msg)
+
+    def _fail_uploads(self, headline: str, ranked: Sequence[tuple[DistributionFile, Any]],
+                      title: str, msg: str | None) -> None:
+        report = format_report(headline, ranked, _upload_label, title=title,
+                               limit=self.maxUploadsShown,
+                               hint="set maxUploadsShown = None on the test case to see all")
+        self.fail(self._formatMessage(msg, report))  # type: ignore[attr-defined]
+
+
+def _upload_expectation(name: str, version: str | None, filetype: str | None) -> Expectation:
+    """An expectation on a :class:`DistributionFile`, described as ``demo 1.0 (sdist)``."""
+    def same_project(record: DistributionFile) -> tuple[bool, str]:
+        return record.project == normalize(name), shorten(record.name)
+
+    criteria = [Criterion("name", shorten(name), same_project)]
+    description = name
+    if version is not None:
+        criteria.append(equal("version", version, lambda record: record.version))
+        description += f" {version}"
+    if filetype is not None:
+        criteria.append(equal("filetype", filetype, lambda record: record.filetype))
+        description += f" ({filetype})"
+    return Expectation(description, criteria)
+
+
+def _tally(matching: int, uploads: Sequence[DistributionFile]) -> str:
+    if not uploads:
+        return "nothing was uploaded."
+    verb = "matches" if matching == 1 else "match"
+    return f"{matching} of {len(uploads)} upload{'' if len(uploads) == 1 else 's'} {verb}."
+
+
+def _upload_label(record: DistributionFile) -> tuple[str, str, str]:
+    """The columns that name an upload in reports: name, version and file type."""
+    return record.name, record.version, record.filetype
