@@ -1,28 +1,42 @@
 """fakeserver: test client code against a real local server, not a mock.
 
-Contents:
+Contents (the public names are those in ``__all__``; modules starting with
+an underscore are private):
 
 - :class:`AppRunner` (``_runner``): serves any WSGI app on loopback from a
   thread of the test process; :func:`run_server` / :func:`stop_server` keep
-  one such server per process.
+  one such server per process. Under it: ``_serving`` (bind, accept, worker
+  threads, prompt stop, shared with the SMTP server), ``_http`` (HTTP/1.1
+  and the WSGI gateway), ``_request_head`` and ``_body`` (reading requests).
 - :class:`Recorder` (``_recording``): WSGI middleware journaling every
-  request/response pair as :class:`RecordedRequest` / :class:`RecordedResponse`.
-- :class:`ServerTestCase` (``_unittest``): the unittest mixin and its
-  ``assertRequested`` family; ``_matching`` computes and words near misses.
-- ``_serving``: the lifecycle every server shares (bind, accept, stop).
-- ``_http``: the HTTP/1.1 connection handling and the WSGI gateway.
+  exchange as :class:`RecordedRequest` / :class:`RecordedResponse`
+  (``_records``).
+- :class:`ServerTestCase` (``_unittest``): the unittest mixin; ``_checks``
+  holds what its assertions check and say (shared with the pytest plugin);
+  ``_matching`` compares, ranks and words near misses for every fake.
+- :class:`StubApp`, :class:`Stub`, :class:`Response` (``stubs``; faults
+  and canned answers in ``_replies``).
 - ``tls``: the bundled test CA (:data:`CA_FILE`, :func:`client_ssl_context`)
   and the server side of TLS.
-- ``smtp`` (a separate import): :class:`SMTPServer`, the messages it
-  received, and the unittest mixin :class:`SMTPServerTestCase`
-  (``_smtpsession`` holds the SMTP conversation).
+
+Separate imports, one feature each:
+
+- ``fakeserver.smtp``: :class:`SMTPServer` and :class:`SMTPServerTestCase`
+  (``_smtpserver``, ``_smtpsession``, ``_smtpchannel``, ``_smtpauth``,
+  ``_smtp_testcase``).
+- ``fakeserver.pypi``: :class:`PackageIndex` and
+  :class:`PackageIndexTestCase` (``_pypi_files``, ``_pypi_pages``,
+  ``_pypi_upload``).
+- ``fakeserver.pytest_plugin``: the pytest fixtures (registered as a
+  ``pytest11`` entry point; the only module that imports pytest).
+- ``python -m fakeserver`` (``__main__``, ``_cli_journal``): the command line.
 """
 
 import logging
 
+from ._recording import Recorder
 from ._records import RecordedRequest
 from ._records import RecordedResponse
-from ._recording import Recorder
 from ._records import UploadedFile
 from ._runner import AppRunner
 from ._runner import demo_app

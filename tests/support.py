@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import socket
 import threading
@@ -120,3 +121,59 @@ def import_extra(name: str) -> Any:
         if os.environ.get("FAKESERVER_REQUIRE_EXTRAS"):
             raise
         raise unittest.SkipTest(f"{name} is not installed") from None
+
+
+def wait_for_server_threads(count: int, timeout: float = 5.0) -> None:
+    """Block until *count* fakeserver threads are alive (accept loops and workers).
+
+    A test that needs the server to have taken a connection before it acts
+    waits here; a bounded wait, failing with what it saw.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(server_threads()) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {count} server threads within {timeout}s, "
+                                 f"found {server_threads()}")
+        time.sleep(0.001)
+
+
+def assert_nothing_left(test: Any, cycle: Callable[[], None], times: int) -> None:
+    """Run *cycle* (start, use, stop a server) *times* times; fail if threads or fds leak."""
+    cycle()  # imports and caches warm up
+    threads, fds = threading.active_count(), open_fd_count()
+    for _ in range(times):
+        cycle()
+    test.assertEqual(threading.active_count(), threads)
+    test.assertEqual(open_fd_count(), fds)
+    test.assertEqual(server_threads(), [])
+
+
+class CapturedWarnings(logging.Handler):
+    """The warnings logged on the "fakeserver" logger during a test; thread-safe."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        self._changed = threading.Condition()
+
+    @classmethod
+    def during(cls, test: Any) -> "CapturedWarnings":
+        """Capture for the rest of *test* (removed by a cleanup)."""
+        captured = cls()
+        logger = logging.getLogger("fakeserver")
+        logger.addHandler(captured)
+        test.addCleanup(logger.removeHandler, captured)
+        return captured
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._changed:
+            self.messages.append(record.getMessage())
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 5.0) -> bool:
+        """Block until a warning containing *text* was logged; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: any(text in message for message in self.messages), timeout)

@@ -10,7 +10,9 @@ import unittest
 import urllib.request
 
 from fakeserver import AppRunner, demo_app, run_server, stop_server
-from tests.support import echo_app, failing_app, open_fd_count, server_threads
+from tests.support import (
+    assert_nothing_left, echo_app, failing_app, server_threads, wait_for_server_threads,
+)
 
 
 def _has_ipv6_loopback() -> bool:
@@ -122,8 +124,7 @@ class AppRunnerTest(unittest.TestCase):
         self.addCleanup(keep_alive.close)
         self.addCleanup(silent.close)
         # Wait until the server has accepted the silent client.
-        while len(server_threads()) < 3:
-            time.sleep(0.001)
+        wait_for_server_threads(3)
         started = time.monotonic()
         runner.stop(timeout=10)
         self.assertLess(time.monotonic() - started, 1.0)
@@ -194,13 +195,7 @@ class AppRunnerTest(unittest.TestCase):
                 self.assertEqual(connection.getresponse().read(), b"abc")
                 connection.close()
 
-        cycle()  # imports and caches warm up
-        threads, fds = threading.active_count(), open_fd_count()
-        for _ in range(50):
-            cycle()
-        self.assertEqual(threading.active_count(), threads)
-        self.assertEqual(open_fd_count(), fds)
-        self.assertEqual(server_threads(), [])
+        assert_nothing_left(self, cycle, 50)
 
 
 class RunServerTest(unittest.TestCase):

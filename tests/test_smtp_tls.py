@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import socket
 import ssl
-import threading
 import time
 import unittest
 from typing import Any
@@ -15,8 +13,10 @@ import fakeserver
 from fakeserver import client_ssl_context
 from fakeserver.smtp import SMTPServer, SMTPServerTestCase
 from fakeserver.tls import server_ssl_context
-from tests.support import open_fd_count, server_threads
-from tests.test_tls import _Warnings
+from tests.support import (
+    assert_nothing_left, CapturedWarnings, open_fd_count, server_threads,
+    wait_for_server_threads,
+)
 
 TIMEOUT = 5.0
 MESSAGE = b"Subject: hi\r\n\r\nhello\r\n"
@@ -61,10 +61,7 @@ class TLSServerTestCase(unittest.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.warnings = _Warnings()
-        logger = logging.getLogger("fakeserver")
-        logger.addHandler(self.warnings)
-        self.addCleanup(logger.removeHandler, self.warnings)
+        self.warnings = CapturedWarnings.during(self)
 
     def start(self, **options: Any) -> SMTPServer:
         server = SMTPServer(**options)
@@ -297,8 +294,7 @@ class LifecycleTest(TLSServerTestCase):
         implicit.start()
         silent = socket.create_connection(implicit.address)  # never sends a ClientHello
         self.addCleanup(silent.close)
-        while len(server_threads()) < 5:  # two accept loops and three connections
-            time.sleep(0.001)
+        wait_for_server_threads(5)  # two accept loops and three connections
         started = time.monotonic()
         server.stop()
         implicit.stop()
@@ -322,13 +318,7 @@ class LifecycleTest(TLSServerTestCase):
                     smtplib.SMTP_SSL(*implicit.address, context=untrusting, timeout=TIMEOUT)
                 self.assertEqual(len(server.messages) + len(implicit.messages), 2)
 
-        cycle()  # imports and caches warm up
-        threads, fds = threading.active_count(), open_fd_count()
-        for _ in range(20):
-            cycle()
-        self.assertEqual(threading.active_count(), threads)
-        self.assertEqual(open_fd_count(), fds)
-        self.assertEqual(server_threads(), [])
+        assert_nothing_left(self, cycle, 20)
 
 
 def send_over_starttls(host: str, port: int, ca_file: str) -> None:

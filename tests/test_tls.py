@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import http.client
-import logging
 import socket
 import ssl
-import threading
 import time
 import unittest
 import urllib.request
@@ -15,7 +13,10 @@ from typing import Any, Callable
 import fakeserver
 from fakeserver import CA_FILE, AppRunner, client_ssl_context
 from fakeserver.tls import CERT_FILE, KEY_FILE, server_ssl_context
-from tests.support import echo_app, import_extra, open_fd_count, read_until_closed, server_threads
+from tests.support import (
+    assert_nothing_left, CapturedWarnings, echo_app, import_extra, open_fd_count,
+    read_until_closed, server_threads, wait_for_server_threads,
+)
 
 #: Fail this long before the bundled certificates expire.
 MIN_YEARS_LEFT = 20
@@ -33,33 +34,10 @@ def years_left(cert: dict[str, Any]) -> float:
     return (ssl.cert_time_to_seconds(cert["notAfter"]) - time.time()) / (365.25 * 86400)
 
 
-class _Warnings(logging.Handler):
-    """The warnings logged on the "fakeserver" logger; thread-safe."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-        self._changed = threading.Condition()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        with self._changed:
-            self.messages.append(record.getMessage())
-            self._changed.notify_all()
-
-    def wait_for(self, text: str, timeout: float = 5.0) -> bool:
-        """Block until a warning containing *text* was logged; False on timeout."""
-        with self._changed:
-            return self._changed.wait_for(
-                lambda: any(text in message for message in self.messages), timeout)
-
-
 class TLSTestCase(unittest.TestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.warnings = _Warnings()
-        logger = logging.getLogger("fakeserver")
-        logger.addHandler(self.warnings)
-        self.addCleanup(logger.removeHandler, self.warnings)
+        self.warnings = CapturedWarnings.during(self)
 
     def start(self, app: Any = connection_app, *, tls: bool = True, **kwargs: Any) -> AppRunner:
         """Start a server (HTTPS unless told otherwise), stopped after the test."""
@@ -229,8 +207,7 @@ class LifecycleTest(TLSTestCase):
         self.addCleanup(silent.close)
         # Its handshake waits in its own thread, not in the accept loop.
         self.assertTrue(self.get(runner.url).startswith(b"https "))
-        while len(server_threads()) < 3:  # the accept loop and two connections
-            time.sleep(0.001)
+        wait_for_server_threads(3)  # the accept loop and two connections
         started = time.monotonic()
         runner.stop(timeout=10)
         self.assertLess(time.monotonic() - started, 1.0)
@@ -250,13 +227,7 @@ class LifecycleTest(TLSTestCase):
                 connection.close()
                 self.assert_refused_by_client(runner, untrusting)
 
-        cycle()  # imports and caches warm up
-        threads, fds = threading.active_count(), open_fd_count()
-        for _ in range(30):
-            cycle()
-        self.assertEqual(threading.active_count(), threads)
-        self.assertEqual(open_fd_count(), fds)
-        self.assertEqual(server_threads(), [])
+        assert_nothing_left(self, cycle, 30)
 
 
 if __name__ == "__main__":
