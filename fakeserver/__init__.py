@@ -13,7 +13,8 @@ an underscore are private):
   (``_records``).
 - :class:`ServerTestCase` (``_unittest``): the unittest mixin; ``_checks``
   holds what its assertions check and say (shared with the pytest plugin);
-  ``_matching`` compares, ranks and words near misses for every fake.
+  ``_matching`` compares, ranks and words near misses for every fake;
+  ``_mixin`` is what the three unittest mixins share.
 - :class:`StubApp`, :class:`Stub`, :class:`Response` (``stubs``; faults
   and canned answers in ``_replies``).
 - ``tls``: the bundled test CA (:data:`CA_FILE`, :func:`client_ssl_context`)
@@ -23,10 +24,11 @@ Separate imports, one feature each:
 
 - ``fakeserver.smtp``: :class:`SMTPServer` and :class:`SMTPServerTestCase`
   (``_smtpserver``, ``_smtpsession``, ``_smtpchannel``, ``_smtpauth``,
-  ``_smtp_testcase``).
+  ``_smtp_testcase``, ``_smtp_checks``).
 - ``fakeserver.pypi``: :class:`PackageIndex` and
-  :class:`PackageIndexTestCase` (``_pypi_files``, ``_pypi_pages``,
-  ``_pypi_upload``).
+  :class:`PackageIndexTestCase` (``_pypi_index``, ``_pypi_files``,
+  ``_pypi_pages``, ``_pypi_upload``, ``_pypi_testcase``, ``_pypi_checks``,
+  ``_pypi_testing``).
 - ``fakeserver.pytest_plugin``: the pytest fixtures (registered as a
   ``pytest11`` entry point; the only module that imports pytest).
 - ``python -m fakeserver`` (``__main__``, ``_cli_journal``): the command line.

@@ -15,30 +15,24 @@ import re
 import traceback
 from typing import Any, Callable, Sequence
 
-from ._matching import Expectation, format_report, rank, request_expectation
+from ._matching import Expectation, format_report, plural, rank, request_expectation, tally
 from ._records import RecordedRequest
 
 __all__ = [
-    "all_stubs_used", "not_requested", "request_count", "request_label", "requested",
-    "requests_in_order", "server_side_problems",
+    "all_stubs_used", "app_errors", "not_requested", "request_count", "request_label",
+    "requested", "requests_in_order", "server_side_problems",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
+
 
 def request_label(request: RecordedRequest) -> tuple[str, str]:
     """The columns that name a request in reports: method and target."""
     return request.method, request.target
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
 def _tally(matching: int, total: int) -> str:
-    if total == 0:
-        return "no requests were recorded."
-    verb = "matches" if matching == 1 else "match"
-    return f"{matching} of {total} recorded {'request' if total == 1 else 'requests'} {verb}."
+    return tally(matching, total, "recorded request", "no requests were recorded.")
 
 
 def _report(headline: str, ranked: Sequence[tuple[Any, Any]], title: str, limit: int | None,
@@ -57,7 +51,7 @@ def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
     matching = [request for request in requests if expectation.matches(request)]
     if (len(matching) == count) if count is not None else matching:
         return (matching[-1] if matching else None), None
-    wanted = "a request" if count is None else _count(count, "request")
+    wanted = "a request" if count is None else plural(count, "request")
     headline = f"Expected {wanted} matching {expectation}; {_tally(len(matching), len(requests))}"
     return None, _report(headline, rank(expectation, requests), "Closest recorded requests",
                          limit, hint)
@@ -82,7 +76,7 @@ def request_count(requests: list[RecordedRequest], expected: int, *, limit: int 
     """The report listing every request, unless there are exactly *expected*."""
     if len(requests) == expected:
         return None
-    headline = f"Expected {_count(expected, 'request')}; {_count(len(requests), 'request')} recorded."
+    headline = f"Expected {plural(expected, 'request')}; {plural(len(requests), 'request')} recorded."
     return _report(headline, [(r, None) for r in requests], "Recorded requests", limit, hint)
 
 
@@ -143,6 +137,19 @@ def all_stubs_used(stubs: Sequence[Any], requests: list[RecordedRequest], *, lim
     return _report(headline, rows, "Unused stubs", limit, hint, lambda stub: stub.label)
 
 
+def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str | None:
+    """The report of the exceptions *culprit* raised during a test, with their tracebacks, if any.
+
+    Every mixin and fixture words an app's exceptions with this, so that
+    they read the same whichever server raised them.
+    """
+    if not errors:
+        return None
+    details = "\n".join("".join(traceback.format_exception(type(e), e, e.__traceback__))
+                        for e in errors)
+    return f"{culprit} raised {plural(len(errors), 'exception')} during this test:\n{details}"
+
+
 def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[RecordedRequest],
                          stubs: Any, *, limit: int | None, allow_hint: str) -> str | None:
     """The report of what went wrong on the server's side during a test, if anything did.
@@ -152,13 +159,11 @@ def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[Re
     its near misses; *allow_hint* says how to let them pass.
     """
     problems = []
-    if errors:
-        details = "\n".join("".join(traceback.format_exception(type(e), e, e.__traceback__))
-                            for e in errors)
-        problems.append(f"the app raised {_count(len(errors), 'exception')} "
-                        f"during this test:\n{details}")
+    raised = app_errors(errors)
+    if raised is not None:
+        problems.append(raised)
     if unmatched:
         reports = "\n\n".join(stubs.near_miss_report(request, limit=limit) for request in unmatched)
-        problems.append(f"{_count(len(unmatched), 'request')} matched no stub ({allow_hint}):\n"
+        problems.append(f"{plural(len(unmatched), 'request')} matched no stub ({allow_hint}):\n"
                         f"{reports}")
     return "\n\n".join(problems) if problems else None

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 __all__ = [
-    "Criterion", "Expectation", "Mismatch", "format_report", "rank", "rank_by",
-    "request_expectation", "shorten",
+    "Criterion", "Expectation", "Mismatch", "format_report", "plural", "rank", "rank_by",
+    "request_expectation", "shorten", "tally",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -226,6 +226,21 @@ def _status(record: Any) -> int | None:
 
 
 # -- ranking and reports ---------------------------------------------------------
+
+def plural(number: int, noun: str) -> str:
+    """``1 request``, ``2 requests``: *number* and *noun*, plural unless one."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def tally(matching: int, total: int, noun: str, empty: str) -> str:
+    """How many of *total* records match, as a headline ends; *empty* when there are none.
+
+    ``tally(1, 3, "upload", ...)`` is ``1 of 3 uploads matches.``
+    """
+    if total == 0:
+        return empty
+    return f"{matching} of {plural(total, noun)} {'matches' if matching == 1 else 'match'}."
+
 
 def rank(expectation: Expectation, records: Iterable[Any]) -> list[tuple[Any, list[Mismatch]]]:
     """Records with their mismatches, fewest first; ties keep the records' order."""

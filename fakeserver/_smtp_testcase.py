@@ -2,16 +2,18 @@
 
 This module owns the unittest side of the fake SMTP server: starting and
 stopping it around a class, the per-test outbox, ``assertMailSent`` and
-``assertNoMailSent``. Matching, near-miss ranking and failure text come from
-``_matching``; the server from ``_smtpserver``. It knows nothing of sockets.
+``assertNoMailSent``. What those check and the failure text come from
+``_smtp_checks`` (shared with the pytest fixture); the server from
+``_smtpserver``. It knows nothing of sockets.
 """
 
 from __future__ import annotations
 
 from email.message import EmailMessage
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from ._matching import Criterion, Expectation, equal, format_report, rank, shorten
+from ._mixin import MixinBase
+from ._smtp_checks import mail_sent, no_mail_sent
 from ._smtpserver import SETTINGS, ReceivedMessage, SMTPServer
 from .tls import CA_FILE
 
@@ -19,8 +21,11 @@ __all__ = ["SMTPServerTestCase"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
+#: How a long failure report tells the reader to list everything.
+_HINT = "set maxMessagesShown = None on the test case to see all"
 
-class SMTPServerTestCase:
+
+class SMTPServerTestCase(MixinBase):
     """Mix into a ``unittest.TestCase`` (listed first) to test code that sends mail.
 
     Once per class, ``setUpClass`` starts an :class:`SMTPServer`
@@ -108,88 +113,12 @@ class SMTPServerTestCase:
         0); for its envelope (recipients, sender, AUTH user) look in
         :attr:`outbox`, where it is the ``message`` of one entry.
         """
-        expectation = _mail_expectation(to, sender, subject)
-        sent = self.smtp_server.messages
-        matching = [message for message in sent if expectation.matches(message)]
-        if (len(matching) == count) if count is not None else matching:
-            return matching[-1].message if matching else None
-        wanted = "a message" if count is None else _plural(count, "message")
-        if expectation.description:
-            wanted += " " + expectation.description
-        if not sent:
-            tally = "no messages were sent."
-        else:
-            verb = "matches" if len(matching) == 1 else "match"
-            tally = f"{len(matching)} of {_plural(len(sent), 'sent message')} {verb}."
-        self._fail_mail(f"Expected {wanted}; {tally}", rank(expectation, sent),
-                        "Closest sent messages", msg)
-        return None
+        match, report = mail_sent(self.smtp_server.messages, to, sender, subject, count,
+                                  limit=self.maxMessagesShown, hint=_HINT)
+        self._check(report, msg)
+        return match.message if match is not None else None
 
     def assertNoMailSent(self, msg: str | None = None) -> None:
         """Fail if any message was sent during this test, listing them."""
-        sent = self.smtp_server.messages
-        if sent:
-            verb = "was" if len(sent) == 1 else "were"
-            self._fail_mail(f"Expected no mail to be sent; {_plural(len(sent), 'message')} {verb} sent.",
-                            [(message, None) for message in sent], "Sent messages", msg)
-
-    def _fail_mail(self, headline: str, ranked: Sequence[tuple[ReceivedMessage, Any]],
-                   title: str, msg: str | None) -> None:
-        report = format_report(headline, ranked, _message_label, title=title,
-                               limit=self.maxMessagesShown,
-                               hint="set maxMessagesShown = None on the test case to see all")
-        self.fail(self._formatMessage(msg, report))  # type: ignore[attr-defined]
-
-
-def _mail_expectation(to: str | Sequence[str] | None, sender: str | None,
-                      subject: str | None) -> Expectation:
-    """An expectation on a :class:`ReceivedMessage`; its description names what was asked."""
-    criteria: list[Criterion] = []
-    parts = []
-    if sender is not None:
-        criteria.append(_address_criterion("sender", sender, lambda m: m.mail_from))
-        parts.append(f"from {shorten(sender)}")
-    if to is not None:
-        addresses = to if isinstance(to, str) else list(to)
-        criteria.append(_address_criterion("to", addresses, lambda m: m.rcpt_tos))
-        parts.append(f"to {shorten(addresses)}")
-    if subject is not None:
-        criteria.append(equal("subject", subject, _subject))
-        parts.append(f"with subject {shorten(subject)}")
-    return Expectation(" ".join(parts), criteria)
-
-
-def _address_criterion(field: str, expected: str | list[str],
-                       get: Callable[[ReceivedMessage], str | list[str]]) -> Criterion:
-    """Every expected address is among the record's (one or a list), ignoring case."""
-    wanted = [address.lower() for address in _listed(expected)]
-
-    def test(record: ReceivedMessage) -> tuple[bool, str]:
-        actual = get(record)
-        listed = _listed(actual)
-        present = {address.lower() for address in listed}
-        shown = listed[0] if len(listed) == 1 else listed
-        return all(address in present for address in wanted), shorten(shown)
-    return Criterion(field, shorten(expected), test)
-
-
-def _listed(addresses: str | list[str]) -> list[str]:
-    return [addresses] if isinstance(addresses, str) else addresses
-
-
-def _subject(record: ReceivedMessage) -> str | None:
-    subject = record.message["Subject"]
-    return None if subject is None else str(subject)
-
-
-def _message_label(record: ReceivedMessage) -> tuple[str, str, str, str]:
-    """The columns that name a message in reports: sender -> recipients, and subject."""
-    recipients = record.rcpt_tos
-    shown = ", ".join(recipients[:2]) + (f" (+{len(recipients) - 2} more)" if len(recipients) > 2 else "")
-    subject = _subject(record)
-    return (record.mail_from or "<>", "->", shown,
-            "(no subject)" if subject is None else shorten(subject, 40))
-
-
-def _plural(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+        self._check(no_mail_sent(self.smtp_server.messages, limit=self.maxMessagesShown,
+                                 hint=_HINT), msg)

@@ -14,6 +14,7 @@ import re
 from typing import Any, Callable
 
 from . import _checks as checks
+from ._mixin import MixinBase
 from ._recording import Recorder
 from ._records import RecordedRequest
 from ._runner import AppRunner, demo_app
@@ -28,7 +29,7 @@ __unittest = True  # hide this module's frames from test failure tracebacks
 _HINT = "set maxRequestsShown = None on the test case to see all"
 
 
-class ServerTestCase:
+class ServerTestCase(MixinBase):
     """Mix into a ``unittest.TestCase`` (listed first) to test clients against a live server.
 
     Once per class, ``setUpClass`` starts an :class:`AppRunner` serving
@@ -64,14 +65,6 @@ class ServerTestCase:
     recorder: Recorder
     #: The StubApp served when ``app`` is None, else None.
     stubs: StubApp | None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # Python 3.9's unittest shares one class-cleanup list among all test
-        # classes, so a case run inside another test would stop the outer
-        # class's server with its own; 3.10 gives each class a list, as here.
-        if "_class_cleanups" not in vars(cls):
-            cls._class_cleanups = []  # type: ignore[attr-defined]
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -165,10 +158,6 @@ class ServerTestCase:
         return self.server_url + (path if path.startswith("/") else "/" + path)
 
     # -- assertions ---------------------------------------------------------------
-
-    def _check(self, report: str | None, msg: str | None) -> None:
-        if report is not None:
-            self.fail(self._formatMessage(msg, report))  # type: ignore[attr-defined]
 
     def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
                         query: Any = None, headers: Any = None, body: bytes | str | None = None,

@@ -11,34 +11,52 @@ the only module that imports pytest, and only pytest imports it.
 - ``fake_pypi``: a fresh package index for each test; ``fake_smtp``: the
   mail server, its outbox and settings fresh for each test.
 
-Assertions word their failures with the engine of ``ServerTestCase``
-(``_checks``). App exceptions and requests no stub matched fail the test
-that caused them: a hook turns its passing report into a failure, or adds a
-section to a failing one, so that pytest reports a failed test rather than
-an error in teardown.
+Assertions word their failures with the engine of the unittest mixins
+(``_checks``, ``_smtp_checks``, ``_pypi_checks``). App exceptions and
+requests no stub matched fail the test that caused them: a hook turns its
+passing report into a failure, or adds a section to a failing one, so that
+pytest reports a failed test rather than an error in teardown.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Iterator
+from email.message import EmailMessage
+from typing import Any, Callable, Iterator, Sequence
 
 import pytest
 
 from . import _checks as checks
+from ._pypi_checks import not_uploaded, uploaded
+from ._pypi_files import DistributionFile
+from ._pypi_index import PackageIndex
+from ._pypi_testing import IndexUnderTest
 from ._recording import Recorder
 from ._records import RecordedRequest
 from ._runner import AppRunner, demo_app
-from ._smtpserver import SETTINGS, SMTPServer
-from .pypi import PackageIndex
+from ._smtp_checks import mail_sent, no_mail_sent
+from ._smtpserver import SETTINGS, ReceivedMessage, SMTPServer
 from .stubs import Stub, StubApp
 from .tls import CA_FILE
 
-__all__ = ["FakePackageIndex", "FakeServer"]
+__all__ = ["FakePackageIndex", "FakeSMTPServer", "FakeServer"]
 
-_HINT = "set max_requests_shown = None on the fake server to see all"
+
+def _hint(setting: str) -> str:
+    """How a long failure report tells the reader to list everything."""
+    return f"set {setting} = None on the fake server to see all"
+
+
+_HINT = _hint("max_requests_shown")
 _ALLOW_HINT = "set allow_unmatched_requests = True on the fake server to allow it"
+
+
+def _check(report: str | None) -> None:
+    """Raise ``AssertionError`` with *report*, unless it is None."""
+    __tracebackhide__ = True
+    if report is not None:
+        raise AssertionError(report)
 
 
 class FakeServer:
@@ -142,12 +160,6 @@ class FakeServer:
 
     # -- assertions ---------------------------------------------------------------------
 
-    @staticmethod
-    def _check(report: str | None) -> None:
-        __tracebackhide__ = True
-        if report is not None:
-            raise AssertionError(report)
-
     def assert_requested(self, path: str | re.Pattern | None, method: str | None = None, *,
                          query: Any = None, headers: Any = None, body: bytes | str | None = None,
                          json: Any = None, form: Any = None, status: int | None = None,
@@ -161,7 +173,7 @@ class FakeServer:
                                          headers=headers, body=body, json=json, form=form,
                                          status=status, count=count,
                                          limit=self.max_requests_shown, hint=_HINT)
-        self._check(report)
+        _check(report)
         return match
 
     def assert_not_requested(self, path: str | re.Pattern | None, method: str | None = None, *,
@@ -170,41 +182,51 @@ class FakeServer:
                              status: int | None = None) -> None:
         """Raise if any recorded request matches (same matching as :meth:`assert_requested`)."""
         __tracebackhide__ = True
-        self._check(checks.not_requested(self.requests, path, method, query=query,
-                                         headers=headers, body=body, json=json, form=form,
-                                         status=status, limit=self.max_requests_shown,
-                                         hint=_HINT))
+        _check(checks.not_requested(self.requests, path, method, query=query,
+                                    headers=headers, body=body, json=json, form=form,
+                                    status=status, limit=self.max_requests_shown,
+                                    hint=_HINT))
 
     def assert_request_count(self, expected: int) -> None:
         """Raise unless exactly *expected* requests were recorded in this test."""
         __tracebackhide__ = True
-        self._check(checks.request_count(self.requests, expected,
-                                         limit=self.max_requests_shown, hint=_HINT))
+        _check(checks.request_count(self.requests, expected,
+                                    limit=self.max_requests_shown, hint=_HINT))
 
     def assert_requests_in_order(self, *expected: tuple[str, str] | str) -> None:
         """Raise unless requests matching each ``(method, path)`` (or path) came in this order."""
         __tracebackhide__ = True
-        self._check(checks.requests_in_order(self.requests, expected,
-                                             limit=self.max_requests_shown, hint=_HINT))
+        _check(checks.requests_in_order(self.requests, expected,
+                                        limit=self.max_requests_shown, hint=_HINT))
 
     def assert_all_stubs_used(self) -> None:
         """Raise naming every stub of this test that answered no request."""
         __tracebackhide__ = True
         stubs = self._stub_app().stubs
-        self._check(checks.all_stubs_used(stubs, self.requests, limit=self.max_requests_shown,
-                                          hint=_HINT))
+        _check(checks.all_stubs_used(stubs, self.requests, limit=self.max_requests_shown,
+                                     hint=_HINT))
 
     def __repr__(self) -> str:
         return f"<FakeServer {self.url} app={self.app!r}>"
 
 
-class FakePackageIndex(FakeServer):
-    """A :class:`FakeServer` serving a fresh :class:`PackageIndex`; you get one from ``fake_pypi``."""
+class FakePackageIndex(IndexUnderTest, FakeServer):
+    """A :class:`FakeServer` serving a fresh :class:`PackageIndex`; you get one from ``fake_pypi``.
+
+    Besides the request assertions, :meth:`assert_uploaded` and
+    :meth:`assert_not_uploaded` word their failures as
+    ``PackageIndexTestCase``'s; ``uploads``, ``twine_env()``, ``pip_env()``
+    and ``pypirc()`` are the mixin's too.
+    """
+
+    #: How many uploads a failure message lists (None: all).
+    max_uploads_shown: int | None = 10
 
     def __init__(self, root: str | os.PathLike | None = None, *,
                  users: dict[str, str] | None = None) -> None:
         #: The index itself: ``files``, ``add()``, ``remove()``.
         self.index = PackageIndex(root, users=users)
+        self._index_mark = self.index.last_serial  # files from *root* are no uploads
         super().__init__(self.index)
 
     @property
@@ -216,6 +238,61 @@ class FakePackageIndex(FakeServer):
     def upload_url(self) -> str:
         """The legacy upload URL: twine's ``--repository-url``."""
         return self.url + "/legacy/"
+
+    def assert_uploaded(self, name: str, version: str | None = None,
+                        filetype: str | None = None) -> DistributionFile | None:
+        """Raise unless a file of project *name* arrived; return the latest such upload.
+
+        Matching as ``PackageIndexTestCase.assertUploaded``.
+        """
+        __tracebackhide__ = True
+        match, report = uploaded(self.uploads, name, version, filetype,
+                                 limit=self.max_uploads_shown, hint=_hint("max_uploads_shown"))
+        _check(report)
+        return match
+
+    def assert_not_uploaded(self, name: str, version: str | None = None,
+                            filetype: str | None = None) -> None:
+        """Raise if a matching file arrived (same matching as :meth:`assert_uploaded`)."""
+        __tracebackhide__ = True
+        _check(not_uploaded(self.uploads, name, version, filetype,
+                            limit=self.max_uploads_shown, hint=_hint("max_uploads_shown")))
+
+
+class FakeSMTPServer(SMTPServer):
+    """An :class:`~fakeserver.smtp.SMTPServer` with assertions; you get one from ``fake_smtp``.
+
+    :meth:`assert_mail_sent` and :meth:`assert_no_mail_sent` word their
+    failures as ``SMTPServerTestCase``'s.
+    """
+
+    #: How many sent messages a failure message lists (None: all; reset per test).
+    max_messages_shown: int | None = 10
+
+    @property
+    def outbox(self) -> list[ReceivedMessage]:
+        """The messages sent during this test, oldest first (a copy; thread-safe)."""
+        return self.messages
+
+    def assert_mail_sent(self, to: str | Sequence[str] | None = None, sender: str | None = None,
+                         subject: str | None = None,
+                         count: int | None = None) -> EmailMessage | None:
+        """Raise unless at least one (or exactly *count*) sent messages match; return the latest.
+
+        Matching as ``SMTPServerTestCase.assertMailSent``; the parsed message
+        is returned (None when *count* is 0), its envelope is in :attr:`outbox`.
+        """
+        __tracebackhide__ = True
+        match, report = mail_sent(self.messages, to, sender, subject, count,
+                                  limit=self.max_messages_shown, hint=_hint("max_messages_shown"))
+        _check(report)
+        return match.message if match is not None else None
+
+    def assert_no_mail_sent(self) -> None:
+        """Raise if any message was sent during this test, listing them."""
+        __tracebackhide__ = True
+        _check(no_mail_sent(self.messages, limit=self.max_messages_shown,
+                            hint=_hint("max_messages_shown")))
 
 
 # -- failing the test that caused a server-side problem -----------------------------------
@@ -286,19 +363,20 @@ def fake_pypi(request: pytest.FixtureRequest) -> Iterator[FakePackageIndex]:
 
 
 @pytest.fixture(scope="session")
-def _fake_smtp_session() -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
+def _fake_smtp_session() -> Iterator[FakeSMTPServer]:
+    with FakeSMTPServer() as server:
         yield server
 
 
 @pytest.fixture
-def fake_smtp(_fake_smtp_session: SMTPServer) -> Iterator[SMTPServer]:
-    """The session's :class:`~fakeserver.smtp.SMTPServer` with an empty outbox; settings a test
-    reassigns (``users``, ``fail_with``, ...) are put back after it."""
+def fake_smtp(_fake_smtp_session: FakeSMTPServer) -> Iterator[FakeSMTPServer]:
+    """The session's :class:`FakeSMTPServer` with an empty outbox; settings a test
+    reassigns (``users``, ``fail_with``, ``max_messages_shown``, ...) are put back after it."""
     server = _fake_smtp_session
     server.clear()
     saved = {name: getattr(server, name) for name in SETTINGS}
     yield server
     for name, value in saved.items():
         setattr(server, name, value)
+    vars(server).pop("max_messages_shown", None)
     server.clear()

@@ -6,7 +6,8 @@ Contents:
   (credentials, size limit, configured refusals, STARTTLS or implicit TLS)
   and the journal of :class:`ReceivedMessage` objects.
 - :class:`SMTPServerTestCase` (``_smtp_testcase``): the unittest mixin with
-  ``assertMailSent`` / ``assertNoMailSent``.
+  ``assertMailSent`` / ``assertNoMailSent`` (``_smtp_checks``, shared with
+  the ``fake_smtp`` fixture).
 - ``_smtpsession``: the SMTP conversation on one connection; ``_smtpauth``
   its AUTH mechanisms; ``_smtpchannel`` its line I/O and the switch to TLS.
 

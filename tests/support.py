@@ -177,3 +177,28 @@ class CapturedWarnings(logging.Handler):
         with self._changed:
             return self._changed.wait_for(
                 lambda: any(text in message for message in self.messages), timeout)
+
+
+def assert_outer_server_survives(test: Any, mixin: type, use_server: Callable[[Any], None]) -> None:
+    """Run a test class inside a test of a class using *mixin*; *use_server* must work after it.
+
+    Python 3.9's unittest keeps one class-cleanup list for all test classes
+    (https://github.com/python/cpython/issues/99645): unless the mixin gives
+    its classes their own, the inner class's end stops the outer's server.
+    """
+    import unittest
+
+    class Inner(unittest.TestCase):
+        def test(self) -> None:
+            pass
+
+    class Outer(mixin, unittest.TestCase):  # type: ignore[misc, valid-type]
+        def test(self) -> None:
+            inner = unittest.TestResult()
+            unittest.defaultTestLoader.loadTestsFromTestCase(Inner).run(inner)
+            self.assertTrue(inner.wasSuccessful(), inner.errors)
+            use_server(self)
+
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(Outer).run(result)
+    test.assertTrue(result.wasSuccessful(), result.failures + result.errors)

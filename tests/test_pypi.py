@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from fakeserver import AppRunner, ServerTestCase
 from fakeserver.pypi import PackageIndex, PackageIndexTestCase
+from tests.support import assert_outer_server_survives
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -661,6 +662,32 @@ class LifecycleTest(unittest.TestCase):
         result = run_case(Broken)
         self.assertEqual(len(result.errors), 1)
         self.assertFalse(servers[0].running)
+
+    def test_a_class_run_inside_a_test_leaves_the_server_running(self) -> None:
+        def use_server(case: PackageIndexTestCase) -> None:
+            distutils_upload(case.upload_url, *build_sdist())
+            case.assertUploaded("demo", "1.0", "sdist")
+        assert_outer_server_survives(self, PackageIndexTestCase, use_server)
+
+    def test_an_exception_in_the_index_fails_the_test_that_caused_it(self) -> None:
+        def broken(*args: Any) -> Any:
+            raise ZeroDivisionError("the index divided by zero")
+
+        class Case(PackageIndexTestCase, unittest.TestCase):
+            def test_1_breaks(self) -> None:
+                self.index._get = broken  # type: ignore[method-assign]
+                self.assertEqual(fetch(self.index_url).status, 500)
+                del self.index._get
+
+            def test_2_passes(self) -> None:
+                self.assertEqual(fetch(self.index_url).status, 200)
+
+        result = run_case(Case)
+        [(case, failure)] = result.failures
+        self.assertEqual(case.id().rsplit(".", 1)[-1], "test_1_breaks")
+        self.assertIn("the package index raised 1 exception during this test:\nTraceback", failure)
+        self.assertIn("ZeroDivisionError: the index divided by zero", failure)
+        self.assertEqual(result.testsRun, 2)
 
     def test_combines_with_server_test_case(self) -> None:
         class Both(PackageIndexTestCase, ServerTestCase, unittest.TestCase):

@@ -140,6 +140,56 @@ def test_unused_stub(fake_http):
     fake_http.assert_all_stubs_used()
 '''
 
+MAIL_AND_UPLOADS = '''
+import smtplib
+from tests.test_pypi import build_sdist, build_wheel, distutils_upload
+
+def send(fake_smtp, to, subject):
+    with smtplib.SMTP(*fake_smtp.address, timeout=10) as client:
+        client.sendmail("noreply@example.com", [to], f"Subject: {subject}\\r\\n\\r\\nhello".encode())
+
+def test_mail_assertions_pass(fake_smtp):
+    fake_smtp.assert_no_mail_sent()
+    send(fake_smtp, "ann@example.com", "Welcome")
+    message = fake_smtp.assert_mail_sent(to="ANN@example.com", sender="noreply@example.com",
+                                         subject="Welcome", count=1)
+    assert message["Subject"] == "Welcome"
+    assert fake_smtp.assert_mail_sent(to="bob@example.com", count=0) is None
+    assert [m.rcpt_tos for m in fake_smtp.outbox] == [["ann@example.com"]]
+
+def test_mail_sent_fails(fake_smtp):
+    fake_smtp.max_messages_shown = 1
+    send(fake_smtp, "ann@example.com", "Reminder")
+    send(fake_smtp, "bob@example.com", "Welcome")
+    fake_smtp.assert_mail_sent(to="ann@example.com", subject="Welcome")
+
+def test_no_mail_sent_fails(fake_smtp):
+    assert fake_smtp.max_messages_shown == 10 and fake_smtp.outbox == []
+    send(fake_smtp, "ann@example.com", "Welcome")
+    fake_smtp.assert_no_mail_sent()
+
+def test_upload_assertions_and_client_settings(fake_pypi):
+    assert distutils_upload(fake_pypi.upload_url, *build_sdist()).status == 200
+    record = fake_pypi.assert_uploaded("Demo", "1.0", "sdist")
+    assert record.filename == "demo-1.0.tar.gz"
+    fake_pypi.assert_not_uploaded("demo", "2.0")
+    assert fake_pypi.uploads == [record]
+    assert fake_pypi.pip_env()["PIP_INDEX_URL"] == fake_pypi.index_url
+    env = fake_pypi.twine_env()
+    assert (env["TWINE_REPOSITORY_URL"], env["TWINE_USERNAME"]) == (fake_pypi.upload_url, "__token__")
+    assert f"repository = {fake_pypi.upload_url}\\n" in fake_pypi.pypirc()
+
+def test_uploaded_fails(fake_pypi):
+    fake_pypi.max_uploads_shown = 1
+    for minor in range(3):
+        fake_pypi.index.add(*build_wheel(version=f"0.{minor}"))
+    fake_pypi.assert_uploaded("demo", "1.0")
+
+def test_not_uploaded_fails(fake_pypi):
+    distutils_upload(fake_pypi.upload_url, *build_sdist())
+    fake_pypi.assert_not_uploaded("DEMO", filetype="sdist")
+'''
+
 
 class PytestPluginTest(unittest.TestCase):
     @classmethod
@@ -202,6 +252,32 @@ class PytestPluginTest(unittest.TestCase):
             E       AssertionError: Expected every stub to be used; 1 of 1 never were.
             E       Unused stubs:
             E         GET /never          no requests were recorded
+            """), output)
+
+    def test_mail_and_upload_assertions_read_like_the_mixins(self) -> None:
+        output, counts = self.run_pytest(MAIL_AND_UPLOADS)
+        self.assertEqual(counts, {"passed": 2, "failed": 4}, output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected a message to 'ann@example.com' with subject 'Welcome'; 0 of 2 sent messages match.
+            E       Closest sent messages:
+            E         noreply@example.com -> ann@example.com 'Reminder'      subject 'Reminder' != 'Welcome'
+            E         ... and 1 more; set max_messages_shown = None on the fake server to see all
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected no mail to be sent; 1 message was sent.
+            E       Sent messages:
+            E         noreply@example.com -> ann@example.com 'Welcome'
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected an upload of demo 1.0; 0 of 3 uploads match.
+            E       Closest uploads:
+            E         demo 0.0 bdist_wheel     version '0.0' != '1.0'
+            E         ... and 2 more; set max_uploads_shown = None on the fake server to see all
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected no upload of DEMO (sdist); 1 of 1 upload matches.
+            E       Matching uploads:
+            E         demo 1.0 sdist           (matches)
             """), output)
 
     def test_readme_example_passes(self) -> None:

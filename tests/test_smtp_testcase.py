@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 from fakeserver._unittest import ServerTestCase
 from fakeserver.smtp import ReceivedMessage, SMTPServer, SMTPServerTestCase
+from tests.support import assert_outer_server_survives
 
 TIMEOUT = 5.0
 
@@ -277,6 +278,12 @@ class LifecycleTest(unittest.TestCase):
         self.assertTrue(Broken.server_was_alive)
         self.assertFalse(alive(Broken.smtp_server.name))
         self.assertFalse(Broken.smtp_server.is_alive())
+
+    def test_a_class_run_inside_a_test_leaves_the_server_running(self) -> None:
+        def use_server(case: SMTPServerTestCase) -> None:
+            send_welcome(case.smtp_host, case.smtp_port)
+            case.assertMailSent(to="ann@example.com")
+        assert_outer_server_survives(self, SMTPServerTestCase, use_server)
 
     def test_configured_host_and_port(self) -> None:
         probe = SMTPServer()  # find a free port, then free it

@@ -11,7 +11,9 @@ import unittest
 import urllib.request
 
 from fakeserver import ServerTestCase
-from tests.support import echo_app, failing_app, import_extra, server_threads
+from tests.support import (
+    assert_outer_server_survives, echo_app, failing_app, import_extra, server_threads,
+)
 
 
 def run_case(case: type) -> unittest.TestResult:
@@ -128,6 +130,12 @@ class LifecycleTest(unittest.TestCase):
         result = run_case(Case)
         self.assertIn("the subclass failed", result.errors[0][1])
         self.assertEqual(server_threads(), [])
+
+    def test_a_class_run_inside_a_test_leaves_the_server_running(self) -> None:
+        def use_server(case: ServerTestCase) -> None:
+            get(case.url("/after"))
+            case.assertRequested("/after")
+        assert_outer_server_survives(self, ServerTestCase, use_server)
 
     def test_app_exception_fails_the_test_without_any_assertion(self) -> None:
         class Case(ServerTestCase, unittest.TestCase):
