@@ -64,13 +64,14 @@ class BodyReader:
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line (up to *size* bytes), keeping its ending."""
         pieces = []
-        limit = _READ_SIZE if size is None or size < 0 else size
-        while limit > 0:
-            piece = self._readline_some(limit)
+        limit = None if size is None or size < 0 else size
+        while limit is None or limit > 0:
+            piece = self._readline_some(_READ_SIZE if limit is None else limit)
             if not piece:
                 break
             pieces.append(piece)
-            limit -= len(piece)
+            if limit is not None:
+                limit -= len(piece)
             if piece.endswith(b"\n"):
                 break
         return b"".join(pieces)

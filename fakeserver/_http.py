@@ -28,6 +28,9 @@ logger = logging.getLogger("fakeserver")
 #: A request body left unread by the app is drained up to this size so that
 #: the connection can be reused; beyond it the connection is closed instead.
 MAX_DRAIN_BYTES = 1 << 20
+#: After refusing a request, what is still read (and dropped) before closing.
+LINGER_BYTES = 64 << 20
+LINGER_SECONDS = 2.0
 
 _HOP_BY_HOP = frozenset({
     "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -65,23 +68,59 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
             try:
                 head = read_head(rfile)
             except ClientError as error:
+                logger.warning("bad request from %s: %s", _peer(connection), error)
                 if error.status:
                     send_error(sock, error)
-                logger.warning("bad request from %s: %s", _peer(connection), error)
+                    _linger(connection)
                 return
             except OSError:  # the client vanished, or stop() shut us down
                 return
             if head is None or not connection.busy():
                 return
-            keep_alive = _Exchange(connection, host, rfile, *head).run()
-            if not keep_alive:
+            exchange = _Exchange(connection, host, rfile, *head)
+            if not exchange.run():
+                if exchange.unread:
+                    _linger(connection)
                 return
     finally:
         rfile.close()
 
 
+def _linger(connection: Connection) -> None:
+    """Read and drop what the client still sends after our answer, then let it close.
+
+    Closing a socket with unread data makes the kernel send a reset, which
+    can destroy the answer before the client reads it: a client still
+    uploading a refused body would see "connection reset" instead of our
+    413 (RFC 9112 section 9.6). Bounded in bytes and time; ``stop()`` ends it.
+    """
+    if not connection.idle():
+        return
+    sock = connection.sock
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_WR)  # our answer is complete
+        deadline = time.monotonic() + LINGER_SECONDS
+        received = 0
+        while received < LINGER_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            sock.settimeout(remaining)
+            data = sock.recv(65536)
+            if not data:
+                return
+            received += len(data)
+    except OSError:  # reset, timed out, or shut down by stop()
+        pass
+
+
 def _peer(connection: Connection) -> str:
     return "%s:%s" % connection.address[:2]
+
+
+def _tokens(value: str) -> set[str]:
+    """The comma-separated tokens of a header value, lowercased (``Connection``)."""
+    return {token.strip().lower() for token in value.split(",")}
 
 
 _date_cache: list = [0, ""]
@@ -110,6 +149,7 @@ class _Exchange:
         self.status: str | None = None
         self.response_headers: list[tuple[str, str]] = []
         self.headers_sent = False
+        self.app_frames = self.app_connection = False
         self.send_body = True
         self.chunked = False
         self.content_length: int | None = None
@@ -118,6 +158,7 @@ class _Exchange:
         self.client_gone = False
         self.continue_pending = False
         self.taken = False
+        self.unread = False  # closing with request bytes perhaps still coming
         self.body: BodyReader = EmptyReader()
 
     def run(self) -> bool:
@@ -131,7 +172,7 @@ class _Exchange:
         except ClientError as error:
             return self._refuse(error)
         except Exception as error:
-            if self.client_gone or isinstance(error, ConnectionError):
+            if self.client_gone:  # our write failed; an app's own ConnectionError is its error
                 logger.warning("client %s went away during %s %s: %s",
                                _peer(self.connection), self.method, self.target, error)
                 return False
@@ -144,8 +185,9 @@ class _Exchange:
             status = self.status.split(" ", 1)[0] if self.status else "-"
             logger.debug('%s "%s %s %s" %s %d', _peer(self.connection), self.method,
                          self.target, self.version, status, self.bytes_sent)
-        return (self.keep_alive and not self.taken and not self.connection.closing
-                and self._drain())
+        if self.taken or self.connection.closing:
+            return False
+        return self._drain() and self.keep_alive  # drained even when closing: see _linger
 
     def _take_socket(self) -> socket.socket:
         """``environ["fakeserver.take_socket"]()``: the raw socket, for fault injection.
@@ -191,27 +233,28 @@ class _Exchange:
         content_length = transfer_encoding = None
         connection_tokens = expect = ""
         for name, value in self.headers:
-            key = name.upper().replace("-", "_")
-            if key == "CONTENT_LENGTH":
+            if "_" in name:  # "Content_Length" would pass for Content-Length in environ
+                continue
+            lower = name.lower()
+            if lower == "content-length":
                 if content_length is not None and content_length != value:
                     raise ClientError(400, "Bad Request", "conflicting Content-Length headers")
                 content_length = value
                 continue
-            if key == "CONTENT_TYPE":
+            if lower == "content-type":
                 environ["CONTENT_TYPE"] = value
                 continue
-            if key == "TRANSFER_ENCODING":
+            if lower == "transfer-encoding":
                 transfer_encoding = value.lower()
-            elif key == "CONNECTION":
-                connection_tokens += value.lower() + ","
-            elif key == "EXPECT":
+            elif lower == "connection":
+                connection_tokens += value + ","
+            elif lower == "expect":
                 expect = value.lower()
-            elif "_" in name:  # would be indistinguishable from a dash once in environ
-                continue
-            key = "HTTP_" + key
+            key = "HTTP_" + lower.upper().replace("-", "_")
             environ[key] = environ[key] + "," + value if key in environ else value
-        self.keep_alive = ("close" not in connection_tokens if self.version != "HTTP/1.0"
-                           else "keep-alive" in connection_tokens)
+        tokens = _tokens(connection_tokens)
+        self.keep_alive = ("close" not in tokens if self.version != "HTTP/1.0"
+                           else "keep-alive" in tokens)
         self.body = self._body_reader(content_length, transfer_encoding, expect)
         if content_length is not None:
             environ["CONTENT_LENGTH"] = content_length
@@ -255,18 +298,20 @@ class _Exchange:
     def _drain(self) -> bool:
         """Consume what the app left of the request body; False to close instead."""
         if self.continue_pending:  # the client may not send the body at all
+            self.unread = True
             return False
         try:
-            return self.body.drain(MAX_DRAIN_BYTES)
+            self.unread = not self.body.drain(MAX_DRAIN_BYTES)
         except (ClientError, OSError):
             return False
+        return not self.unread
 
     # -- response ------------------------------------------------------------
 
     def _run_app(self, environ: dict[str, Any]) -> None:
         result = self.host.app(environ, self._start_response)
         try:
-            if (isinstance(result, (list, tuple)) and len(result) == 1
+            if (isinstance(result, (list, tuple)) and len(result) == 1 and not self.headers_sent
                     and self.status is not None and self.content_length is None):
                 self.content_length = len(result[0])
             for data in result:
@@ -293,6 +338,7 @@ class _Exchange:
                 and status[3] == " "):
             raise ValueError(f"status must be a str like '200 OK', not {status!r}")
         content_length = None
+        self.app_frames = self.app_connection = False  # set by the app itself?
         for name, value in headers:
             if not (isinstance(name, str) and isinstance(value, str)):
                 raise TypeError(f"header names and values must be str: {(name, value)!r}")
@@ -303,8 +349,11 @@ class _Exchange:
                 raise ValueError(f"hop-by-hop header {name!r} is the server's to set (PEP 3333)")
             if lower == "content-length":
                 content_length = int(value)
-            elif lower == "connection" and "close" in value.lower():
-                self.keep_alive = False
+                self.app_frames = True
+            elif lower == "connection":
+                self.app_connection = True
+                if "close" in _tokens(value):
+                    self.keep_alive = False
         self.status = status
         self.response_headers = list(headers)
         self.content_length = content_length
@@ -337,6 +386,8 @@ class _Exchange:
         return data
 
     def _finish(self) -> None:
+        if self.status is None:
+            raise AssertionError("the application returned without calling start_response()")
         if not self.headers_sent:
             if self.content_length is None:
                 self.content_length = 0
@@ -351,7 +402,6 @@ class _Exchange:
 
     def _head(self) -> bytes:
         """The status line and header fields, with the framing this response needs."""
-        self.headers_sent = True
         code = int(self.status[:3])
         lines = ["HTTP/1.1 ", self.status, "\r\n", _SERVER_HEADER, _date_header()]
         lines.extend(f"{name}: {value}\r\n" for name, value in self.response_headers)
@@ -363,16 +413,18 @@ class _Exchange:
             else:
                 self.chunked = True
                 lines.append("Transfer-Encoding: chunked\r\n")
-        if self.content_length is not None and not any(
-                name.lower() == "content-length" for name, _ in self.response_headers):
-            if not bodyless:
-                lines.append(f"Content-Length: {self.content_length}\r\n")
-        if not self.keep_alive:
+        if self.content_length is not None and not self.app_frames and not bodyless:
+            lines.append(f"Content-Length: {self.content_length}\r\n")
+        if self.app_connection:
+            pass
+        elif not self.keep_alive:
             lines.append("Connection: close\r\n")
         elif self.version == "HTTP/1.0":
             lines.append("Connection: keep-alive\r\n")
         lines.append("\r\n")
-        return "".join(lines).encode("latin-1")
+        head = "".join(lines).encode("latin-1")
+        self.headers_sent = True  # only now: a failure above still allows a 500
+        return head
 
     def _send(self, data: bytes) -> None:
         try:
@@ -396,6 +448,7 @@ class _Exchange:
                        self.method, self.target, error)
         if error.status and not self.headers_sent:
             send_error(self.sock, error)
+            self.unread = True
         return False
 
 

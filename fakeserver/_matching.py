@@ -112,32 +112,31 @@ def path_criterion(path: str | re.Pattern, get: Callable[[Any], str] = lambda r:
     return Criterion("path", expected, test)
 
 
-def _as_lists(mapping: Mapping[str, Any]) -> dict[str, list[str]]:
-    return {key: list(value) if isinstance(value, (list, tuple)) else [value]
-            for key, value in mapping.items()}
-
-
 def subset(field: str, expected: Mapping[str, Any], get: Callable[[Any], Mapping[str, list]],
            *, fold_case: bool = False) -> Criterion:
-    """Each expected key is present with the expected value(s); others may exist.
+    """Each expected key is present with the expected value(s); other keys may exist.
 
-    A value may be one string or a list of them (all must be present, in order).
+    A single string must be one of the key's values (``{"tag": "a"}`` fits
+    ``?tag=a&tag=b``); a list must be all of them, in order.
     """
-    wanted = _as_lists(expected)
-    if fold_case:
-        wanted = {key.lower(): value for key, value in wanted.items()}
+    wanted = {key.lower() if fold_case else key: value for key, value in expected.items()}
+
+    def fits(value: Any, values: Any) -> bool:
+        if values is None:
+            return False
+        return values == list(value) if isinstance(value, (list, tuple)) else value in values
 
     def test(record: Any) -> tuple[bool, str]:
         actual = get(record)
         if fold_case:
             actual = {key.lower(): value for key, value in actual.items()}
         differing = {key: actual.get(key, _MISSING) for key, value in wanted.items()
-                     if actual.get(key) != value}
+                     if not fits(value, actual.get(key))}
         shown = {key: ("<missing>" if value is _MISSING else _single(value))
                  for key, value in differing.items()}
         return not differing, shorten(shown, 120)
-    return Criterion(field, shorten({key: _single(value) for key, value in wanted.items()}, 120),
-                     test)
+    return Criterion(field, shorten({key: _single(list(value)) if isinstance(value, (list, tuple))
+                                     else value for key, value in wanted.items()}, 120), test)
 
 
 def _single(values: list) -> Any:

@@ -71,6 +71,12 @@ class Recorder:
         with self._lock:
             return list(self._requests)
 
+    def interrupt(self) -> None:
+        """Pass a server's stop on to the app, if it has waits to cut short."""
+        interrupt = getattr(self.app, "interrupt", None)
+        if callable(interrupt):
+            interrupt()
+
     def clear(self) -> None:
         """Forget every recorded exchange and release their temporary files."""
         with self._lock:
@@ -106,9 +112,10 @@ class Recorder:
                 read_rest = body_input.read_rest
 
         def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
-            record.response = RecordedResponse(status, headers, self.spool_threshold)
             write = start_response(status, headers, exc_info) if exc_info else \
                 start_response(status, headers)
+            # Only once the server took them: a refused status is never what the client got.
+            record.response = RecordedResponse(status, headers, self.spool_threshold)
 
             def recording_write(data: bytes) -> None:
                 record.response._body.append(data)
@@ -118,7 +125,7 @@ class Recorder:
         try:
             result = self.app(environ, recording_start_response)
         except BaseException as error:
-            record.error = error
+            _failed(record, error)
             record._complete()
             raise
         if isinstance(result, (list, tuple)):  # pass it through: the server may frame it better
@@ -131,6 +138,14 @@ class Recorder:
                 record._complete()
             return result
         return _RecordingIterable(result, record, read_rest)
+
+
+def _failed(record: RecordedRequest, error: BaseException) -> None:
+    """Note the app's *error*; a response it began but never sent a byte of is not
+    what the client got (the server answers 500 instead), so it is dropped."""
+    record.error = error
+    if record.response is not None and record.response.body_size == 0:
+        record.response = None
 
 
 def _nothing() -> None:
@@ -153,7 +168,7 @@ class _RecordingIterable:
                     self._record.response._body.append(data)
                 yield data
         except BaseException as error:
-            self._record.error = error
+            _failed(self._record, error)
             raise
 
     def close(self) -> None:

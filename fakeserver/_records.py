@@ -154,14 +154,16 @@ class RecordedRequest(_Message):
 
     ``headers`` are case-insensitive and keep repeated fields (``get_all``);
     ``body`` is the decoded body even when it arrived chunked. ``response``
-    is None until the app has started answering; ``error`` is the exception
-    the app raised, if any.
+    is None until the app has started answering, and stays None if the app
+    raised before sending a byte (the client then got the server's 500);
+    ``error`` is the exception the app raised, if any.
     """
 
     def __init__(self, environ: dict[str, Any], threshold: int,
                  completion: threading.Condition) -> None:
         self.method: str = environ["REQUEST_METHOD"]
-        self.path: str = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        #: The decoded path, as text: ``/café`` (WSGI gives it as latin-1 bytes).
+        self.path: str = _from_wsgi(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
         self.query_string: str = environ.get("QUERY_STRING", "")
         # What the lazy properties need, kept apart from the app's changes to environ.
         self._environ = {key: environ[key] for key in _KEPT_ENVIRON if key in environ}
@@ -259,6 +261,14 @@ class RecordedRequest(_Message):
     def __repr__(self) -> str:
         status = self.response.status if self.response is not None else "-"
         return f"<RecordedRequest {self.method} {self.target} -> {status}>"
+
+
+def _from_wsgi(text: str) -> str:
+    """A PEP 3333 "bytes as latin-1" string as the UTF-8 text the client meant."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not UTF-8 (or not from a PEP 3333 server): keep it as given
+        return text
 
 
 _KEPT_ENVIRON = (

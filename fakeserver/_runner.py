@@ -86,8 +86,16 @@ class AppRunner(ServerThread):
         serve_connection(connection, self)
 
     def __enter__(self) -> "AppRunner":
-        self.start()
+        super().__enter__()
         return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop serving (see :meth:`ServerThread.stop`), first cutting short any
+        delay the app is waiting out (a :class:`StubApp` with ``delay=``)."""
+        interrupt = getattr(self.app, "interrupt", None)
+        if callable(interrupt):
+            interrupt()
+        super().stop(timeout)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped" if self._stop_requested else "not started"
@@ -110,7 +118,7 @@ def run_server(app: WSGIApp | None = None, host: str = "127.0.0.1",
     with _singleton_lock:
         wanted = app if app is not None else demo_app
         if _singleton is not None:
-            if _singleton.app is not wanted:
+            if _singleton.app != wanted:  # == too: each bound-method access is a new object
                 raise RuntimeError(
                     f"run_server() is already serving {_singleton.app!r} at {_singleton.url}; "
                     f"call stop_server() before serving {wanted!r}")

@@ -159,7 +159,11 @@ class ServerThread(threading.Thread):
     # -- lifecycle -----------------------------------------------------------
 
     def __enter__(self) -> "ServerThread":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()  # release the socket bound by the constructor
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -232,22 +236,24 @@ class ServerThread(threading.Thread):
             logger.warning("request from %s still running after %.1fs; shutting its socket down",
                            connection.address, timeout)
             connection.abort()
+        stuck = set()
         for connection in _wait_done(late, _ABANDON_TIMEOUT):
             logger.warning("thread %s did not end; it is blocked in application code",
                            connection.thread.name if connection.thread else "(none)")
+            stuck.add(connection.thread)
         with self._registry_lock:
             workers = len(self._workers)
         for _ in range(workers):
             self._jobs.put(None)
-        self._join_workers(_ABANDON_TIMEOUT)
+        self._join_workers(_ABANDON_TIMEOUT, skip=stuck)
 
-    def _join_workers(self, timeout: float) -> None:
-        """Wait for the workers to exit (all but the calling one)."""
+    def _join_workers(self, timeout: float, skip: set = frozenset()) -> None:
+        """Wait for the workers to exit: all but the calling one and those in *skip*."""
         deadline = time.monotonic() + timeout
         with self._registry_lock:
             workers = list(self._workers)
         for worker in workers:
-            if worker is not threading.current_thread():
+            if worker is not threading.current_thread() and worker not in skip:
                 worker.join(max(0.0, deadline - time.monotonic()))
 
     # -- connections -----------------------------------------------------------
@@ -258,7 +264,11 @@ class ServerThread(threading.Thread):
         except OSError as error:  # e.g. the client gave up, or EMFILE
             logger.warning("accept failed: %s", error)
             return
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # the client already reset it (some systems say EINVAL)
+            sock.close()
+            return
         connection = Connection(sock, address)
         with self._registry_lock:
             self._connections.add(connection)
@@ -300,6 +310,9 @@ class ServerThread(threading.Thread):
 
 def _bind(host: str, port: int, backlog: int) -> socket.socket:
     """Return a listening TCP socket for *host* (IPv4 or IPv6 literal or name)."""
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        # getaddrinfo would take 70000 as 70000 % 65536 and bind another port.
+        raise ValueError(f"port must be an int from 0 to 65535 (0: any free port), not {port!r}")
     family, type_, proto, _, sockaddr = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, type_, proto)

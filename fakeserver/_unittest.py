@@ -65,12 +65,14 @@ class ServerTestCase(MixinBase):
     recorder: Recorder
     #: The StubApp served when ``app`` is None, else None.
     stubs: StubApp | None
+    _class_stubs: list[Stub] | None = None
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()  # type: ignore[misc]
         app = cls._resolve_app()
         cls.stubs = app if isinstance(app, StubApp) else None
+        cls._class_stubs = None  # taken at the first setUp, after any subclass setUpClass
         cls.recorder = Recorder(app)
         cls.server = AppRunner(cls.recorder, cls.server_host, cls.server_port,
                                tls=cls.server_tls, ssl_context=cls.server_ssl_context)
@@ -80,9 +82,7 @@ class ServerTestCase(MixinBase):
 
     @classmethod
     def _stop_server(cls) -> None:
-        if cls.stubs is not None:
-            cls.stubs.interrupt()  # a delayed or dribbling stub must not hold up stop()
-        cls.server.stop()
+        cls.server.stop()  # which cuts short a delayed or dribbling stub
         cls.recorder.clear()
 
     @classmethod
@@ -110,7 +110,9 @@ class ServerTestCase(MixinBase):
         super().setUp()  # type: ignore[misc]
         self.recorder.clear()
         if self.stubs is not None:
-            self.stubs.reset()
+            if self._class_stubs is None:  # first test: what the class declared stays
+                type(self)._class_stubs = self.stubs.stubs
+            self.stubs.reset(keep=self._class_stubs)
         self._first_error = len(self.server.errors)
         self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
 

@@ -188,10 +188,17 @@ class StubApp:
         """Stubs that never answered a request."""
         return [stub for stub in self.stubs if not stub.used]
 
-    def reset(self) -> None:
-        """Forget every stub and unmatched request (the mixin does it per test)."""
+    def reset(self, keep: Iterable[Stub] = ()) -> None:
+        """Forget the unmatched requests and every stub but those in *keep*.
+
+        The mixin does it before each test, keeping the stubs the class
+        declared (a ``StubApp.from_file(...)`` given as ``app``, or stubs
+        added in ``setUpClass``) and dropping those of earlier tests.
+        """
+        kept = set(map(id, keep))
         with self._lock:
-            self._stubs, self._unmatched = [], []
+            self._stubs = [stub for stub in self._stubs if id(stub) in kept]
+            self._unmatched = []
         self._interrupt.clear()
 
     def interrupt(self) -> None:
@@ -305,6 +312,15 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
             expected = kind.__name__ if isinstance(kind, type) else "number"
             raise ValueError(f"{where}: {field} must be {_JSON_NAMES.get(expected, expected)}, "
                              f"not {value!r}")
+    for field, mapping, lists in (("request.query", request.get("query"), True),
+                                  ("request.form", request.get("form"), True),
+                                  ("request.headers", request.get("headers"), False),
+                                  ("response.headers", response.get("headers"), False)):
+        for key, value in (mapping or {}).items():
+            values = value if lists and isinstance(value, list) else [value]
+            if not all(isinstance(item, str) for item in values):
+                kind = "a string or a list of strings" if lists else "a string"
+                raise ValueError(f"{where}: {field}[{key!r}] must be {kind}, not {value!r}")
     try:
         Response(response.get("status", 200), body=b"" if "body" in response else None,
                  text=response.get("text"), json=response.get("json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
@@ -85,6 +86,31 @@ class BadInputTest(unittest.TestCase):
         chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
         self.refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2, 413,
                      "over the limit")
+
+    def test_a_real_client_uploading_too_much_reads_the_413(self) -> None:
+        # http.client sends the whole body before it reads: the server must
+        # read (and drop) it after answering, or closing resets the connection
+        # and the client never sees the 413.
+        connection = http.client.HTTPConnection(*self.runner.address, timeout=10)
+        self.addCleanup(connection.close)
+        with self.assertLogs("fakeserver", "WARNING"):
+            connection.request("POST", "/", body=b"x" * (8 << 20))
+            response = connection.getresponse()
+        self.assertEqual(response.status, 413)
+        self.assertIn(b"over the limit of 1000", response.read())
+
+    def test_an_answer_without_reading_a_big_body_reaches_the_client(self) -> None:
+        def refusing_app(environ, start_response):
+            start_response("403 Forbidden", [("Content-Length", "2")])
+            return [b"no"]
+
+        with AppRunner(refusing_app) as runner:
+            for _ in range(3):
+                connection = http.client.HTTPConnection(*runner.address, timeout=10)
+                connection.request("PUT", "/", body=b"x" * (8 << 20))
+                response = connection.getresponse()
+                self.assertEqual((response.status, response.read()), (403, b"no"))
+                connection.close()
 
     def test_body_shorter_than_announced(self) -> None:
         response = self.refused(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nonly this", 400,

@@ -6,12 +6,15 @@ import http.client
 import socket
 import threading
 import unittest
+import urllib.error
 import urllib.request
 import warnings
 from wsgiref.validate import validator
 
 from fakeserver import AppRunner
-from tests.support import echo_app, read_response, read_until_closed, status_of, streaming_app
+from tests.support import (
+    echo_app, exchange, read_response, read_until_closed, status_of, streaming_app,
+)
 
 
 class ServerCase(unittest.TestCase):
@@ -210,6 +213,95 @@ class ResponseTest(ServerCase):
             with urllib.request.urlopen(runner.url) as response:
                 self.assertEqual(response.read(), b"body")
         self.assertTrue(closed.is_set())
+
+
+class AppMistakeTest(unittest.TestCase):
+    """Mistakes of the app are its errors: kept, answered with 500, never blamed on the client."""
+
+    def serve(self, app) -> AppRunner:
+        runner = AppRunner(app)
+        runner.start()
+        self.addCleanup(runner.stop)
+        return runner
+
+    def status(self, runner: AppRunner) -> int:
+        with self.assertLogs("fakeserver", "WARNING"):
+            try:
+                with urllib.request.urlopen(runner.url + "/", timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                error.close()
+                return error.code
+
+    def test_connection_error_raised_by_the_app(self) -> None:
+        def app(environ, start_response):
+            socket.create_connection(("127.0.0.1", 1), timeout=1)  # a backend that is down
+
+        runner = self.serve(app)
+        self.assertEqual(self.status(runner), 500)
+        self.assertIsInstance(runner.errors[0], ConnectionRefusedError)
+
+    def test_returning_without_start_response(self) -> None:
+        runner = self.serve(lambda environ, start_response: [])
+        self.assertEqual(self.status(runner), 500)
+        self.assertEqual(str(runner.errors[0]),
+                         "the application returned without calling start_response()")
+
+    def test_invalid_header_value(self) -> None:
+        def app(environ, start_response):
+            start_response("200 OK", [("X-Bad", "a\r\nInjected: yes")])
+            return [b"x"]
+
+        runner = self.serve(app)
+        self.assertEqual(self.status(runner), 500)
+        self.assertIn("invalid characters in header", str(runner.errors[0]))
+
+
+class FramingTest(ServerCase):
+    def test_underscore_names_never_frame_the_body(self) -> None:
+        sock = self.raw()
+        sock.sendall(b"POST /u HTTP/1.1\r\nHost: x\r\nContent_Length: 5\r\n"
+                     b"Transfer_Encoding: chunked\r\nConnection: close\r\n\r\n")
+        response = read_until_closed(sock)
+        self.assertEqual(status_of(response), 200)
+        self.assertIn(b"Content-Length: 0", response)  # the body was empty: nothing framed it
+
+    def test_http_1_0_write_then_a_list_sends_everything(self) -> None:
+        def app(environ, start_response):
+            write = start_response("200 OK", [])
+            write(b"abc")
+            return [b"defgh"]
+
+        with AppRunner(app) as runner:
+            response = exchange(runner.address, b"GET / HTTP/1.0\r\n\r\n")
+        self.assertTrue(response.endswith(b"\r\n\r\nabcdefgh"), response)
+
+    def test_app_connection_header_is_sent_once(self) -> None:
+        def app(environ, start_response):
+            start_response("200 OK", [("Connection", "close"), ("Content-Length", "2")])
+            return [b"ok"]
+
+        with AppRunner(app) as runner:
+            response = exchange(runner.address, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                                shut_write=False)
+        self.assertEqual(response.lower().count(b"connection:"), 1)
+        self.assertTrue(response.endswith(b"ok"))
+
+    def test_readline_without_size_reads_a_whole_long_line(self) -> None:
+        lines = []
+
+        def app(environ, start_response):
+            lines.append(environ["wsgi.input"].readline())
+            lines.append(environ["wsgi.input"].readline())
+            start_response("200 OK", [("Content-Length", "0")])
+            return []
+
+        with AppRunner(app) as runner:
+            connection = http.client.HTTPConnection(*runner.address)
+            self.addCleanup(connection.close)
+            connection.request("POST", "/", body=b"a" * 100000 + b"\nend")
+            connection.getresponse().read()
+        self.assertEqual(lines, [b"a" * 100000 + b"\n", b"end"])
 
 
 class EnvironTest(unittest.TestCase):

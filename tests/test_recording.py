@@ -84,6 +84,12 @@ class RequestAttributesTest(RecorderCase):
         self.assertEqual(response.text, '{"seen": "hello"}')
         self.assertEqual(response.body, b'{"seen": "hello"}')
 
+    def test_paths_are_recorded_as_the_text_the_client_meant(self) -> None:
+        urllib.request.urlopen(self.runner.url + "/caf%C3%A9/%E2%82%AC?q=%C3%A9").close()
+        [recorded] = self.recorded()
+        self.assertEqual(recorded.path, "/caf\u00e9/\u20ac")
+        self.assertEqual(recorded.query, {"q": ["\u00e9"]})
+
     def test_repeated_request_headers_are_kept(self) -> None:
         with closing(http.client.HTTPConnection(*self.runner.address)) as connection:
             connection.putrequest("GET", "/h")
@@ -220,6 +226,28 @@ class ErrorTest(RecorderCase):
         [recorded] = self.recorded()
         self.assertIsInstance(recorded.error, ZeroDivisionError)
         self.assertIs(self.runner.errors[0], recorded.error)  # re-raised to the server
+
+    def test_a_response_never_sent_is_not_recorded(self) -> None:
+        def late_failure(environ, start_response):
+            start_response("200 OK", [])
+            raise KeyError("after start_response, before any byte")
+
+        def bad_header(environ, start_response):
+            start_response("200 OK", [("X-Bad", "a\nb")])
+            return [b"never sent"]
+
+        for app in (late_failure, bad_header):
+            with self.subTest(app=app.__name__):
+                self.recorder.clear()
+                self.recorder.app = app
+                with self.assertLogs("fakeserver", "WARNING"):
+                    with self.assertRaises(urllib.error.HTTPError) as caught:
+                        urllib.request.urlopen(self.runner.url)
+                caught.exception.close()
+                self.assertEqual(caught.exception.code, 500)  # what the client got
+                [recorded] = self.recorded()
+                self.assertIsNone(recorded.response)  # not the 200 it never saw
+                self.assertIsNotNone(recorded.error)
 
     def test_exception_while_streaming_is_recorded(self) -> None:
         def app(environ, start_response):

@@ -83,6 +83,12 @@ class AppRunnerTest(unittest.TestCase):
         with self.assertRaisesRegex(RuntimeError, "create a new one"):
             runner.start()
 
+    def test_a_port_out_of_range_is_refused(self) -> None:
+        for port in (70000, -1, 65536):
+            with self.subTest(port=port), self.assertRaisesRegex(
+                    ValueError, "port must be an int from 0 to 65535"):
+                AppRunner(port=port)
+
     def test_stop_without_start_closes_the_socket(self) -> None:
         runner = AppRunner()
         runner.stop()
@@ -180,7 +186,6 @@ class AppRunnerTest(unittest.TestCase):
                     urllib.request.urlopen(runner.url + "/boom")
             caught.exception.close()
             self.assertEqual(caught.exception.code, 500)
-            # The connection survives for the next request.
             self.assertEqual(len(runner.errors), 1)
         error = runner.errors[0]
         self.assertIsInstance(error, ZeroDivisionError)
@@ -224,6 +229,14 @@ class RunServerTest(unittest.TestCase):
         second = run_server(failing_app)
         self.assertEqual(second[0], "127.0.0.1")
         self.assertEqual(len(server_threads()), 1)
+
+    def test_the_same_bound_method_twice_is_the_same_app(self) -> None:
+        class Api:
+            def wsgi(self, environ, start_response):
+                return echo_app(environ, start_response)
+
+        api = Api()
+        self.assertEqual(run_server(api.wsgi), run_server(api.wsgi))
 
     def test_thread_safe(self) -> None:
         addresses: list[tuple[str, int]] = []

@@ -232,6 +232,50 @@ class UnmatchedTest(unittest.TestCase):
         self.assertEqual(seen, [200, 404])
 
 
+class ClassStubsTest(unittest.TestCase):
+    def test_a_stub_app_given_as_app_keeps_its_stubs_for_every_test(self) -> None:
+        directory = tempfile.mkdtemp()
+        self.addCleanup(os.rmdir, directory)
+        path = os.path.join(directory, "stubs.json")
+        with open(path, "w") as file:
+            json.dump([{"request": {"method": "GET", "path": "/a"}, "response": {"text": "hi"}}], file)
+        self.addCleanup(os.unlink, path)
+        seen = []
+
+        class Case(ServerTestCase, unittest.TestCase):
+            app = StubApp.from_file(path)
+
+            @classmethod
+            def setUpClass(cls) -> None:
+                super().setUpClass()
+                cls.stubs.stub("GET", "/b").respond(text="class")
+
+            def test_1(self) -> None:
+                self.stub("GET", "/c").respond(text="only in test_1")
+                seen.append([call(self.url(p))[1] for p in ("/a", "/b", "/c")])
+
+            def test_2(self) -> None:
+                seen.append([call(self.url(p))[1] for p in ("/a", "/b")])
+                self.assertEqual(call(self.url("/c"))[0], 404)
+                self.allow_unmatched_requests = True
+
+        result = run_case(Case)
+        self.assertTrue(result.wasSuccessful(), result.failures + result.errors)
+        self.assertEqual(seen, [[b"hi", b"class", b"only in test_1"], [b"hi", b"class"]])
+
+
+class SubsetTest(ServerTestCase, unittest.TestCase):
+    def test_one_value_is_one_of_many_a_list_is_all_of_them(self) -> None:
+        self.stub("GET", "/one", query={"tag": "b"}).respond(text="one")
+        self.stub("GET", "/all", query={"tag": ["a", "b"]}).respond(text="all")
+        self.assertEqual(call(self.url("/one?tag=a&tag=b"))[1], b"one")
+        self.assertEqual(call(self.url("/all?tag=a&tag=b"))[1], b"all")
+        self.assertEqual(call(self.url("/all?tag=b&tag=a"))[0], 404)
+        self.allow_unmatched_requests = True
+        self.assertRequested("/one", query={"tag": "a"})
+        self.assertNotRequested("/one", query={"tag": ["a"]})
+
+
 class AllStubsUsedTest(ServerTestCase, unittest.TestCase):
     def test_names_every_unused_stub_with_its_closest_request(self) -> None:
         self.stub("GET", "/items", query={"page": "2"}).respond(json=[])
@@ -292,6 +336,12 @@ class DeclarativeTest(ServerTestCase, unittest.TestCase):
             ([{"request": {}, "response": {"text": "a", "json": 1}}],
              "entry 0: response: give at most one of body=, text= and json="),
             ([{"request": {}, "times": True}], "entry 0: times must be an integer, not True"),
+            ([{"request": {}, "response": {"headers": {"X-Count": 3}}}],
+             "entry 0: response.headers['X-Count'] must be a string, not 3"),
+            ([{"request": {"headers": {"X-Id": 7}}}],
+             "entry 0: request.headers['X-Id'] must be a string, not 7"),
+            ([{"request": {"query": {"page": [1]}}}],
+             "entry 0: request.query['page'] must be a string or a list of strings, not [1]"),
             ("[{", "not valid JSON"),
         ]
         for content, message in cases:
@@ -349,6 +399,31 @@ class ThreadSafetyTest(unittest.TestCase):
             self.assertEqual(call(runner.url + "/new/199")[1], b"199")
         self.assertEqual(set(statuses), {200})
         self.assertEqual(runner.errors, [])
+
+    def test_stop_cuts_a_delay_short_without_the_mixin(self) -> None:
+        stubs = StubApp()
+        slow = stubs.stub("GET", "/slow").respond(text="late", delay=30)
+        runner = AppRunner(stubs)
+        runner.start()
+        outcome: list = []
+
+        def client() -> None:
+            try:
+                outcome.append(call(runner.url + "/slow")[1])
+            except OSError as error:
+                outcome.append(error)
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while slow.calls == 0 and time.monotonic() < deadline:  # until it waits out its delay
+            time.sleep(0.001)
+        started = time.monotonic()
+        runner.stop()
+        self.assertLess(time.monotonic() - started, 1.0)
+        thread.join(5)
+        self.assertEqual(outcome, [b"late"])  # answered at once, not cut off
+        self.assertFalse(any(t.name.startswith(runner.name) for t in threading.enumerate()))
 
     def test_times_is_exact_under_concurrency(self) -> None:
         stubs = StubApp()
