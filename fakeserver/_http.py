@@ -21,7 +21,7 @@ from ._body import BodyReader, ChunkedReader, ClientError, ContentLengthReader, 
 from ._request_head import read_head, send_error
 from ._serving import Connection
 
-__all__ = ["WSGIHost", "serve_connection"]
+__all__ = ["WSGIHost", "linger", "serve_connection"]
 
 logger = logging.getLogger("fakeserver")
 
@@ -71,7 +71,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
                 logger.warning("bad request from %s: %s", _peer(connection), error)
                 if error.status:
                     send_error(sock, error)
-                    _linger(connection)
+                    linger(connection)
                 return
             except OSError:  # the client vanished, or stop() shut us down
                 return
@@ -80,13 +80,13 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
             exchange = _Exchange(connection, host, rfile, *head)
             if not exchange.run():
                 if exchange.unread:
-                    _linger(connection)
+                    linger(connection)
                 return
     finally:
         rfile.close()
 
 
-def _linger(connection: Connection) -> None:
+def linger(connection: Connection) -> None:
     """Read and drop what the client still sends after our answer, then let it close.
 
     Closing a socket with unread data makes the kernel send a reset, which
@@ -187,7 +187,7 @@ class _Exchange:
                          self.target, self.version, status, self.bytes_sent)
         if self.taken or self.connection.closing:
             return False
-        return self._drain() and self.keep_alive  # drained even when closing: see _linger
+        return self._drain() and self.keep_alive  # drained even when closing: see linger
 
     def _take_socket(self) -> socket.socket:
         """``environ["fakeserver.take_socket"]()``: the raw socket, for fault injection.

@@ -8,15 +8,19 @@ knows unittest.
 
 from __future__ import annotations
 
+import logging
+import socket
 import ssl
 import threading
 from typing import Any, Callable, Iterable
 
-from ._http import serve_connection
+from ._http import linger, serve_connection
 from ._serving import Connection, ServerThread, format_url_host
 from .tls import server_ssl_context, start_tls
 
 __all__ = ["AppRunner", "demo_app", "run_server", "stop_server"]
+
+logger = logging.getLogger("fakeserver")
 
 WSGIApp = Callable[..., Iterable[bytes]]
 
@@ -81,8 +85,11 @@ class AppRunner(ServerThread):
         self.errors.append(error)  # list.append is atomic
 
     def handle_connection(self, connection: Connection) -> None:
-        if self.ssl_context is not None and not start_tls(connection, self.ssl_context):
-            return
+        if self.ssl_context is not None:
+            if _plain_http_first(connection):
+                return
+            if not start_tls(connection, self.ssl_context):
+                return
         serve_connection(connection, self)
 
     def __enter__(self) -> "AppRunner":
@@ -100,6 +107,35 @@ class AppRunner(ServerThread):
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped" if self._stop_requested else "not started"
         return f"<AppRunner {self.url} {state} app={self.app!r}>"
+
+
+_PLAIN_HTTP_ANSWER = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                      b"Content-Length: 48\r\nConnection: close\r\n\r\n"
+                      b"This port speaks HTTPS: use an https:// URL.\r\n\r\n")
+
+
+def _plain_http_first(connection: Connection) -> bool:
+    """Answer a client that sends plain HTTP to the TLS port with a 400 it can read.
+
+    A TLS client starts with a handshake record (byte 0x16); a request line
+    starts with a letter. Peeking tells them apart without consuming
+    anything, so that the client's error says what went wrong instead of
+    "connection reset". True when the connection was answered so.
+    """
+    try:
+        first = connection.sock.recv(1, socket.MSG_PEEK)
+    except OSError:
+        return False  # let the handshake report it
+    if not first.isalpha():
+        return False
+    logger.warning("plain HTTP from %s to the HTTPS port %s; answered 400",
+                   connection.address, connection.sock.getsockname()[1])
+    try:
+        connection.sock.sendall(_PLAIN_HTTP_ANSWER)
+    except OSError:
+        return True
+    linger(connection)  # its request is unread: closing now would reset the answer away
+    return True
 
 
 _singleton_lock = threading.Lock()

@@ -7,6 +7,7 @@ import socket
 import ssl
 import time
 import unittest
+import urllib.error
 import urllib.request
 from typing import Any, Callable
 
@@ -152,15 +153,27 @@ class HTTPSTest(TLSTestCase):
         self.assertTrue(self.warnings.wait_for("TLS handshake with"), self.warnings.messages)
         self.assertTrue(self.get(runner.url).startswith(b"https "))
 
-    def test_plain_http_to_the_tls_port(self) -> None:
+    def test_plain_http_to_the_tls_port_gets_an_answer_saying_so(self) -> None:
+        runner = self.start()
+        plain_url = "http://127.0.0.1:%d/" % runner.address[1]
+        for _ in range(3):
+            with self.assertRaises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(plain_url, timeout=5)
+            with caught.exception as error:
+                self.assertEqual(error.code, 400)
+                self.assertEqual(error.read(), b"This port speaks HTTPS: use an https:// URL.\r\n\r\n")
+        self.assertTrue(self.warnings.wait_for("plain HTTP from"), self.warnings.messages)
+        self.assertTrue(self.get(runner.url).startswith(b"https "))
+
+    def test_garbage_to_the_tls_port_fails_the_handshake(self) -> None:
         runner = self.start()
         with socket.create_connection(runner.address, timeout=5) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            sock.sendall(b"\x00\x01 not a TLS record\r\n")
             try:
                 answer = read_until_closed(sock)
-            except ConnectionResetError:  # closed with the request unread
+            except ConnectionResetError:  # closed with the bytes unread
                 answer = b""
-        self.assertFalse(answer.startswith(b"HTTP/"), answer)
+        self.assertEqual(answer, b"")
         self.assertTrue(self.warnings.wait_for("TLS handshake with"), self.warnings.messages)
         self.assertTrue(self.get(runner.url).startswith(b"https "))
 
