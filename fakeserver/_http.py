@@ -252,6 +252,9 @@ class _Exchange:
                 expect = value.lower()
             key = "HTTP_" + lower.upper().replace("-", "_")
             environ[key] = environ[key] + "," + value if key in environ else value
+        if self.version != "HTTP/1.0" and "HTTP_HOST" not in environ:
+            raise ClientError(400, "Bad Request",
+                              "HTTP/1.1 request without a Host header (RFC 9112 section 3.2)")
         tokens = _tokens(connection_tokens)
         self.keep_alive = ("close" not in tokens if self.version != "HTTP/1.0"
                            else "keep-alive" in tokens)

@@ -41,50 +41,50 @@ class BadInputTest(unittest.TestCase):
                      "malformed request line")
 
     def test_request_line_over_64_kib(self) -> None:
-        self.refused(b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414, "request line over 65536")
+        self.refused(b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request line over 65536")
 
     def test_headers_over_64_kib(self) -> None:
         headers = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 1000) for i in range(70))
-        self.refused(b"GET / HTTP/1.1\r\n" + headers + b"\r\n", 431, "header section over")
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", 431, "header section over")
 
     def test_one_huge_header_line(self) -> None:
-        self.refused(b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 70000 + b"\r\n\r\n", 431,
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 70000 + b"\r\n\r\n", 431,
                      "header section over")
 
     def test_too_many_headers(self) -> None:
         headers = b"".join(b"X-H%d: v\r\n" % i for i in range(101))
-        self.refused(b"GET / HTTP/1.1\r\n" + headers + b"\r\n", 431, "more than 100 header fields")
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", 431, "more than 100 header fields")
 
     def test_malformed_header_line(self) -> None:
-        self.refused(b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400, "malformed header line")
+        self.refused(b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400, "malformed header line")
 
     def test_invalid_content_length(self) -> None:
         for value in (b"abc", b"-1", b"1e3", b" "):
             with self.subTest(value=value):
-                self.refused(b"POST / HTTP/1.1\r\nContent-Length: " + value + b"\r\n\r\n", 400,
+                self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + value + b"\r\n\r\n", 400,
                              "Content-Length")
 
     def test_conflicting_content_lengths(self) -> None:
-        self.refused(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
                      400, "conflicting Content-Length")
 
     def test_content_length_and_transfer_encoding(self) -> None:
-        self.refused(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
                      400, "both Content-Length and Transfer-Encoding")
 
     def test_unknown_transfer_encoding(self) -> None:
-        self.refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "transfer coding")
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "transfer coding")
 
     def test_invalid_chunk_size(self) -> None:
-        self.refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
                      400, "invalid chunk size line")
 
     def test_body_over_the_limit(self) -> None:
-        self.refused(b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413, "over the limit")
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413, "over the limit")
 
     def test_chunked_body_over_the_limit(self) -> None:
         chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
-        self.refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2, 413,
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2, 413,
                      "over the limit")
 
     def test_a_real_client_uploading_too_much_reads_the_413(self) -> None:
@@ -113,21 +113,25 @@ class BadInputTest(unittest.TestCase):
                 connection.close()
 
     def test_body_shorter_than_announced(self) -> None:
-        response = self.refused(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nonly this", 400,
+        response = self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly this", 400,
                                 "body ended after 9 of 100 bytes")
         self.assertIn(b"body ended after 9 of 100 bytes", response)
+
+    def test_http_1_1_without_host(self) -> None:
+        self.refused(b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400,
+                     "HTTP/1.1 request without a Host header")
 
     def test_unsupported_http_version(self) -> None:
         self.refused(b"GET / HTTP/2.0\r\n\r\n", 505, "version")
 
     def test_unsupported_expectation(self) -> None:
-        self.refused(b"POST / HTTP/1.1\r\nExpect: magic\r\nContent-Length: 1\r\n\r\nx", 417,
+        self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\nContent-Length: 1\r\n\r\nx", 417,
                      "unsupported expectation")
 
     def test_client_disconnects_mid_body(self) -> None:
         with self.assertLogs("fakeserver", "WARNING") as logs:
             with socket.create_connection(self.runner.address) as sock:
-                sock.sendall(b"POST / HTTP/1.1\r\nContent-Length: 900\r\n\r\n" + b"x" * 500)
+                sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n" + b"x" * 500)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             # The reset reaches the server thread, which logs it; wait for that.
             deadline = time.monotonic() + 5
@@ -136,7 +140,7 @@ class BadInputTest(unittest.TestCase):
         self.assertRegex("\n".join(logs.output), "body ended|connection lost")
 
     def test_client_disconnects_mid_head(self) -> None:
-        for partial in (b"GET / HTTP/1.1\r\nHost: x\r\nX-Part", b"GET / HT"):
+        for partial in (b"GET / HTTP/1.1\r\nHost: x\r\nHost: x\r\nX-Part", b"GET / HT"):
             with self.subTest(partial=partial), self.assertLogs("fakeserver", "WARNING") as logs:
                 self.assertEqual(exchange(self.runner.address, partial), b"")
             self.assertIn("connection closed in the middle", logs.output[0])
@@ -146,7 +150,7 @@ class BadInputTest(unittest.TestCase):
         stalled = socket.create_connection(self.runner.address)
         self.addCleanup(silent.close)
         self.addCleanup(stalled.close)
-        stalled.sendall(b"POST / HTTP/1.1\r\nContent-Length: 50\r\n\r\nhalf")
+        stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nhalf")
         started = time.monotonic()
         for _ in range(5):
             with urllib.request.urlopen(self.runner.url + "/other", timeout=2) as response:
@@ -166,7 +170,7 @@ class BadInputTest(unittest.TestCase):
         stalled = socket.create_connection(runner.address)
         self.addCleanup(silent.close)
         self.addCleanup(stalled.close)
-        stalled.sendall(b"POST / HTTP/1.1\r\nContent-Length: 50\r\n\r\nhalf")
+        stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nhalf")
         partial = socket.create_connection(runner.address)
         self.addCleanup(partial.close)
         partial.sendall(b"GET / HT")
@@ -180,7 +184,7 @@ class BadInputTest(unittest.TestCase):
 
     def test_blank_lines_before_a_request_are_ignored(self) -> None:
         response = exchange(self.runner.address,
-                            b"\r\n\r\nGET /blank HTTP/1.1\r\nConnection: close\r\n\r\n")
+                            b"\r\n\r\nGET /blank HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertEqual(status_of(response), 200)
 
 
