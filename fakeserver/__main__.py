@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import IO, Any, Callable, Iterable
@@ -27,7 +28,7 @@ from ._cli_journal import (
 from ._recording import Recorder
 from ._records import RecordedRequest
 from ._runner import AppRunner
-from ._serving import ServerThread
+from ._serving import ServerThread, format_url_host
 from ._smtpserver import ReceivedMessage, SMTPServer
 from .tls import CA_FILE
 
@@ -45,11 +46,22 @@ def inspector_app(environ: dict[str, Any], start_response: Callable[..., Any]) -
     return [b"OK\n"]
 
 
+def port_number(text: str) -> int:
+    """A TCP port, 0 to 65535 (argparse turns the error into usage and exit status 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range 0-65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fakeserver", description=DESCRIPTION)
     parser.add_argument("--host", default="127.0.0.1",
                         help="the interface to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=None,
+    parser.add_argument("--port", type=port_number, default=None,
                         help="the port to bind; 0 picks a free one (default: 8000, 8025 with --smtp)")
     parser.add_argument("--tls", action="store_true",
                         help="serve HTTPS (SMTPS with --smtp) with the bundled test certificate")
@@ -79,24 +91,54 @@ def load_app(spec: str) -> Callable[..., Any]:
 
 
 class Output:
-    """Thread-safe printing to stdout, and the ``--journal`` file; each write is flushed."""
+    """Thread-safe printing to stdout, and the ``--journal`` file; each write is flushed.
+
+    Once stdout is gone (the reader closed the pipe, as ``| head -1`` does)
+    printing stops for good, and serving and journaling go on: a connection
+    thread must never fail a request because nobody reads the printout.
+    """
 
     def __init__(self, journal: IO[str] | None) -> None:
         self._lock = threading.Lock()
         self._journal = journal
         self.count = 0
+        #: False once a write to stdout failed.
+        self.printing = True
 
     def say(self, text: str) -> None:
         with self._lock:
-            print(text, flush=True)
+            self._print(text)
 
     def record(self, text: str, document: dict[str, Any]) -> None:
         with self._lock:
             self.count += 1
-            print(text, flush=True)
+            self._print(text)
             if self._journal is not None:
                 self._journal.write(json.dumps(document) + "\n")
                 self._journal.flush()
+
+    def _print(self, text: str) -> None:
+        if not self.printing:
+            return
+        try:
+            print(text, flush=True)
+        except (OSError, ValueError):  # BrokenPipeError; ValueError: stdout closed
+            self.printing = False
+
+    def close(self) -> None:
+        """Make the interpreter's last flush of stdout harmless if stdout broke."""
+        if self.printing:
+            return
+        # Text that never made it out is still buffered: let it go to os.devnull
+        # (the remedy in the signal module's documentation, "Note on SIGPIPE").
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, sys.stdout.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+            sys.stdout = open(os.devnull, "w")
 
 
 def make_http_server(args: argparse.Namespace, parser: argparse.ArgumentParser,
@@ -151,27 +193,37 @@ class StopSignals:
     """
 
     def __init__(self) -> None:
-        self._received = threading.Event()
+        self._received = False
         self._previous: dict[int, Any] = {}
+        # The signal module writes a byte here when a signal arrives, which
+        # wakes wait(). (Setting a threading.Event from the handler could
+        # deadlock: the handler runs in the main thread, which may be holding
+        # that Event's lock inside wait().)
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        self._previous_wakeup = -1
 
     def __enter__(self) -> "StopSignals":
+        self._previous_wakeup = signal.set_wakeup_fd(self._writer.fileno())
         watched = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
         for signum in watched:
             self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        self._received.set()
+        self._received = True
 
     def wait(self) -> None:
         """Block until a signal arrives."""
-        # Without a timeout, Windows would not let Ctrl-C interrupt the wait.
-        while not self._received.wait(None if os.name == "posix" else 0.5):
-            pass
+        while not self._received:
+            self._reader.recv(1)
 
     def __exit__(self, *exc_info: object) -> None:
         for signum, old in self._previous.items():
             signal.signal(signum, old)
+        signal.set_wakeup_fd(self._previous_wakeup)
+        self._reader.close()
+        self._writer.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.smtp:
                 server = _PrintingSMTPServer(output, args.host, args.port, tls=args.tls)
                 host, port = server.address
-                url, notes = f"smtp{'s' * args.tls}://{host}:{port}", []
+                url, notes = f"smtp{'s' * args.tls}://{format_url_host(host)}:{port}", []
             else:
                 server, notes = make_http_server(args, parser, output)
                 url = server.url + "/"
@@ -223,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"{'exchange' if output.count == 1 else 'exchanges'}")
         return 0
     finally:
+        output.close()
         if journal is not None:
             journal.close()
 

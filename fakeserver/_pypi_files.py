@@ -22,8 +22,8 @@ from typing import Callable, Iterator
 
 __all__ = [
     "FILETYPES", "DirectoryStore", "DistributionFile", "FilenameError", "MemoryStore",
-    "digests_of", "from_filename", "is_prerelease", "normalize", "parse_filename", "valid_name",
-    "version_key",
+    "digests_of", "filename_key", "from_filename", "is_prerelease", "is_project_name", "local_label", "normalize",
+    "parse_filename", "valid_name", "version_key",
 ]
 
 #: The file types an index accepts, by the filename endings that imply them.
@@ -36,7 +36,8 @@ _VERSION = re.compile(
     r"^v?(?:(?P<epoch>\d+)!)?(?P<release>\d+(?:\.\d+)*)"
     r"(?:[-_.]?(?P<pre>a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?P<pre_n>\d*))?"
     r"(?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?"
-    r"(?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?(?:\+[a-z0-9.]+)?$", re.IGNORECASE)
+    r"(?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?$",
+    re.IGNORECASE)
 _PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 _SIDECARS = ".fakeserver"
 
@@ -53,6 +54,11 @@ def normalize(name: str) -> str:
 def valid_name(name: str) -> bool:
     """True if *name* is a valid project name (PEP 508)."""
     return _NAME.match(name) is not None
+
+
+def is_project_name(name: str) -> bool:
+    """True if *name* is a valid project name already in normalized form (``foo-bar``)."""
+    return valid_name(name) and normalize(name) == name
 
 
 def parse_filename(filename: str) -> tuple[str, str, str, str]:
@@ -80,6 +86,17 @@ def parse_filename(filename: str) -> tuple[str, str, str, str]:
     raise FilenameError(f"Invalid file extension of {filename!r}: use .tar.gz, .whl or .zip.")
 
 
+def filename_key(filename: str) -> tuple:
+    """What two filenames of one file share: ``Demo-3.0.tar.gz`` and ``demo-3.0.tar.gz`` are one.
+
+    The project name is normalized, the version compared as a version and
+    the rest (tags, extension) without regard to case. Raises FilenameError.
+    """
+    name, version, _, _ = parse_filename(filename)
+    rest = filename[len(name) + 1 + len(version):]
+    return normalize(name), version_key(version), rest.lower()
+
+
 def digests_of(data: bytes) -> dict[str, str]:
     """The hex digests an index keeps and checks: ``sha256``, ``md5`` and ``blake2_256``."""
     return {"sha256": hashlib.sha256(data).hexdigest(),
@@ -88,7 +105,11 @@ def digests_of(data: bytes) -> dict[str, str]:
 
 
 def version_key(version: str) -> tuple:
-    """A sort key ordering versions as PEP 440 does; unparsable ones sort first."""
+    """A sort key ordering versions as PEP 440 does; unparsable ones sort first.
+
+    Versions equal under PEP 440 (``3.0`` and ``3.0.0``) have equal keys; a
+    local version (``1.0+local``) sorts after its public version, never equal to it.
+    """
     match = _VERSION.match(version)
     if match is None:
         return (-1,)
@@ -103,8 +124,16 @@ def version_key(version: str) -> tuple:
         pre = (-1,)
     else:
         pre = (1,)
+    local = tuple((1, int(part), "") if part.isdigit() else (0, 0, part.lower())
+                  for part in re.split(r"[-_.]", match["local"] or "") if part)
     return (0, int(match["epoch"] or 0), release, pre, int(post or 0) if post is not None else -1,
-            int(dev or 0) if dev is not None else float("inf"))
+            int(dev or 0) if dev is not None else float("inf"), local)
+
+
+def local_label(version: str) -> str | None:
+    """The local version label of *version* (``local`` in ``1.0+local``), or None."""
+    match = _VERSION.match(version)
+    return match["local"] if match is not None else None
 
 
 def is_prerelease(version: str) -> bool:
@@ -118,9 +147,10 @@ class DistributionFile:
     """One file in the index, with what its upload said of it.
 
     You get one from :attr:`PackageIndex.files`, :meth:`PackageIndex.add`
-    or ``assertUploaded``. Files found in an index directory carry what
-    their filename and content tell: their ``metadata`` is empty and their
-    ``uploader`` None. Do not change its fields.
+    or ``assertUploaded``. Files found in an index directory, or put there
+    with :meth:`PackageIndex.add`, carry what their filename and content
+    tell: their ``metadata`` is empty, their ``uploader`` None and
+    ``uploaded`` False. Do not change its fields.
     """
 
     filename: str
@@ -137,6 +167,8 @@ class DistributionFile:
     metadata: dict[str, list[str]] = field(default_factory=dict)
     #: The user name the upload authenticated with (None: seeded, or anonymous).
     uploader: str | None = None
+    #: True if the file came through the upload API; False if added or found in a directory.
+    uploaded: bool = False
     upload_time: float = field(default_factory=time.time)
     #: Increases with every change to the index; later files have larger ones.
     serial: int = 0
@@ -188,9 +220,11 @@ class MemoryStore:
         self._files.pop(filename, None)
 
     def write_docs(self, project: str, archive: bytes) -> None:
-        self._docs[project] = archive
+        self._docs[_docs_name(project)] = archive
 
     def read_docs(self, project: str) -> bytes | None:
+        if not is_project_name(project):
+            return None
         return self._docs.get(project)
 
 
@@ -236,6 +270,7 @@ class DirectoryStore(MemoryStore):
         return DistributionFile(**saved)
 
     def _sidecar(self, filename: str) -> str:
+        self._path(filename)  # the same check as for the file itself
         return os.path.join(self._sidecars, filename + ".json")
 
     def write(self, record: DistributionFile, data: bytes) -> None:
@@ -243,28 +278,51 @@ class DirectoryStore(MemoryStore):
         _write_atomically(self._sidecar(record.filename),
                           json.dumps(record.to_json(), indent=1).encode("utf-8"))
         try:
-            _write_atomically(os.path.join(self.root, record.filename), data)
+            _write_atomically(self._path(record.filename), data)
         except BaseException:
             _remove(self._sidecar(record.filename))
             raise
 
     def read(self, filename: str) -> bytes:
-        with open(os.path.join(self.root, filename), "rb") as file:
+        with open(self._path(filename), "rb") as file:
             return file.read()
 
     def remove(self, filename: str) -> None:
-        _remove(os.path.join(self.root, filename))
-        _remove(self._sidecar(filename))
+        if _plain_filename(filename):  # anything else cannot be ours
+            _remove(self._path(filename))
+            _remove(self._sidecar(filename))
+
+    def _path(self, filename: str) -> str:
+        """Where *filename* lives: always directly in *root* (raises ValueError otherwise)."""
+        if not _plain_filename(filename):
+            raise ValueError(f"not a distribution filename: {filename!r}")
+        return os.path.join(self.root, filename)
 
     def write_docs(self, project: str, archive: bytes) -> None:
-        _write_atomically(os.path.join(self._sidecars, "docs", project + ".zip"), archive)
+        _write_atomically(os.path.join(self._sidecars, "docs", _docs_name(project) + ".zip"),
+                          archive)
 
     def read_docs(self, project: str) -> bytes | None:
+        if not is_project_name(project):
+            return None
         try:
             with open(os.path.join(self._sidecars, "docs", project + ".zip"), "rb") as file:
                 return file.read()
         except FileNotFoundError:
             return None
+
+
+def _plain_filename(filename: str) -> bool:
+    """True for a name that stays in its directory: no separator, not hidden, not empty."""
+    return (bool(filename) and not filename.startswith(".") and "/" not in filename
+            and "\\" not in filename and os.path.basename(filename) == filename)
+
+
+def _docs_name(project: str) -> str:
+    """*project*, checked to be a normalized project name: it becomes part of a path."""
+    if not is_project_name(project):
+        raise ValueError(f"not a normalized project name: {project!r}")
+    return project
 
 
 def _write_atomically(path: str, data: bytes) -> None:

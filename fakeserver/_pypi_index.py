@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, quote
 from wsgiref.util import application_uri
 
 from ._pypi_files import (
-    DirectoryStore, DistributionFile, FilenameError, MemoryStore, from_filename, normalize,
+    DirectoryStore, DistributionFile, FilenameError, MemoryStore, filename_key, from_filename,
+    normalize, version_key,
 )
 from ._pypi_pages import (
     docs_member, file_content_type, negotiate, project_json, simple_project, simple_projects,
@@ -102,10 +103,12 @@ class PackageIndex:
 
     def _store_new(self, record: DistributionFile, data: bytes) -> None:
         with self._lock:
-            existing = self._files.get(record.filename)
-            if existing is not None:
-                raise FilenameError(f"File already exists ({record.filename!r}, with sha256 "
-                                    f"hash {existing.digests['sha256']!r}).")
+            for existing in self._files.values():
+                reason = _same_file(record, existing)
+                if reason is not None:
+                    # twine --skip-existing recognizes "File already exists" in the reason.
+                    raise FilenameError(f"File already exists ({record.filename!r}, with sha256 "
+                                        f"hash {existing.digests['sha256']!r}){reason}.")
             self._store.write(record, data)
             self._insert(record)
 
@@ -194,6 +197,8 @@ class PackageIndex:
     def _simple(self, environ: dict[str, Any], start_response: Callable[..., Any], project: str,
                 file_url: Callable[[DistributionFile], str]) -> Iterable[bytes]:
         requested = parse_qs(environ.get("QUERY_STRING", "")).get("format", [None])[0]
+        if requested:  # ?format=...v1+json with the "+" unescaped: parse_qs made it a space
+            requested = requested.replace(" ", "+")
         content_type = negotiate(requested or environ.get("HTTP_ACCEPT"))
         if content_type is None:
             return _answer(start_response, "406 Not Acceptable", _NOT_ACCEPTABLE.encode() + b"\n")
@@ -216,6 +221,26 @@ class PackageIndex:
     def __repr__(self) -> str:
         where = getattr(self._store, "root", "memory")
         return f"<PackageIndex {where}: {len(self._files)} files>"
+
+
+def _same_file(new: DistributionFile, existing: DistributionFile) -> str | None:
+    """Why PyPI would take *new* for *existing* again (to end the refusal), or None.
+
+    PyPI never takes the same content twice, nor a filename that differs
+    from a known one only by case or name normalization, nor a second sdist
+    of a release (``demo-3.0.0.tar.gz`` beside ``demo-3.0.tar.gz``).
+    """
+    if new.filename == existing.filename:
+        return ""
+    if new.digests["sha256"] == existing.digests["sha256"]:
+        return f": the same content as {existing.filename!r}"
+    if filename_key(new.filename) == filename_key(existing.filename):
+        return f": the same file as {existing.filename!r}"
+    if (new.filetype == existing.filetype == "sdist" and new.project == existing.project
+            and version_key(new.version) == version_key(existing.version)):
+        return (f": release {existing.version} of {existing.name} already has "
+                f"the sdist {existing.filename!r}")
+    return None
 
 
 def _answer(start_response: Callable[..., Any], status: str, body: bytes,

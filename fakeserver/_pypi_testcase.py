@@ -37,8 +37,9 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
     (``self.index``) from an :class:`AppRunner`, through a :class:`Recorder`
     (``self.index_recorder``) so that every request can be inspected; it is
     stopped by a class cleanup registered at once. Each test starts with an
-    empty journal, :attr:`uploads` lists the files that arrived during the
-    test, and they are removed from the index after it (unless
+    empty journal, :attr:`uploads` lists the files uploaded during the test
+    (not those it put there with ``index.add()``), and every file that
+    arrived during the test is removed from the index after it (unless
     ``index_keep_uploads``): files seeded in ``index_root``, or added in
     ``setUpClass``, are seen by every test. An exception raised by the index
     fails the test. Cooperates through ``super()`` with other mixins.
@@ -89,7 +90,7 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
     def _finish_index_test(self) -> None:
         self.index_recorder.settle()
         if not self.index_keep_uploads:
-            for record in self.uploads:
+            for record in self._arrivals():  # its uploads, and the files it added
                 self.index.remove(record.filename)
         report = app_errors(self.index_server.errors[self._index_errors:], "the package index")
         if report is not None:

@@ -28,12 +28,19 @@ class IndexUnderTest:
     index_url: str
     #: The legacy upload URL: twine's ``--repository-url``.
     upload_url: str
-    #: ``index.last_serial`` when the test began: later files are its uploads.
+    #: ``index.last_serial`` when the test began: later uploaded files are its uploads.
     _index_mark: int = 0
 
     @property
     def uploads(self) -> list[DistributionFile]:
-        """The files that arrived in the index during this test, oldest first."""
+        """The files uploaded to the index during this test, oldest first.
+
+        Files the test put there itself with ``index.add()`` are not uploads.
+        """
+        return [record for record in self._arrivals() if record.uploaded]
+
+    def _arrivals(self) -> list[DistributionFile]:
+        """Every file that arrived during this test: its uploads and what it added."""
         return [record for record in self.index.files if record.serial > self._index_mark]
 
     @property

@@ -19,8 +19,8 @@ import zipfile
 from typing import Any, Mapping
 
 from ._pypi_files import (
-    DistributionFile, FilenameError, digests_of, normalize, parse_filename, valid_name,
-    version_key,
+    DistributionFile, FilenameError, digests_of, local_label, normalize, parse_filename,
+    valid_name, version_key,
 )
 from ._records import record_request
 
@@ -108,6 +108,7 @@ def file_from_form(form: Form, files: Form, uploader: str | None) -> tuple[Distr
         raise UploadError(400, f"Invalid value for name: {name!r} is not a valid project name.")
     if version_key(version) == (-1,):
         raise UploadError(400, f"Invalid value for version: {version!r} is not a PEP 440 version.")
+    _refuse_local(version, "Invalid value for version")
     if filetype not in ("sdist", "bdist_wheel"):
         raise UploadError(400, f"Invalid value for filetype: {filetype!r}; use sdist or bdist_wheel.")
     pyversion = _field(form, "pyversion", required=filetype != "sdist") or "source"
@@ -122,6 +123,7 @@ def file_from_form(form: Form, files: Form, uploader: str | None) -> tuple[Distr
     if normalize(file_name) != normalize(name):
         raise UploadError(400, f"The filename {content.filename!r} does not start with "
                                f"the project name {name!r}.")
+    _refuse_local(file_version, f"Invalid filename {content.filename!r}")
     if version_key(file_version) != version_key(version):
         raise UploadError(400, f"The filename {content.filename!r} is for version "
                                f"{file_version!r}, not {version!r}.")
@@ -139,14 +141,25 @@ def file_from_form(form: Form, files: Form, uploader: str | None) -> tuple[Distr
     record = DistributionFile(
         content.filename, name, version, filetype, pyversion, len(data), digests,
         requires_python=_field(form, "requires_python", required=False),
-        summary=_field(form, "summary", required=False), metadata=metadata, uploader=uploader)
+        summary=_field(form, "summary", required=False), metadata=metadata, uploader=uploader,
+        uploaded=True)
     return record, data
+
+
+def _refuse_local(version: str, what: str) -> None:
+    """Refuse a local version (``1.0+local``), as PyPI does: they are for private indexes."""
+    label = local_label(version)
+    if label is not None:
+        raise UploadError(400, f"{what}: {version!r} has the local version label {label!r}; "
+                               "local versions cannot be uploaded to an index.")
 
 
 def docs_from_form(form: Form, files: Form) -> tuple[str, bytes]:
     """The normalized project name and zip archive of a ``doc_upload``."""
     name = _field(form, "name")
     assert name is not None
+    if not valid_name(name):
+        raise UploadError(400, f"Invalid value for name: {name!r} is not a valid project name.")
     data = _content(files).data
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UploadError(400, "Invalid documentation upload: 'content' must be a zip file.")

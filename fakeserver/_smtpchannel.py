@@ -7,9 +7,11 @@ read-ahead thrown away. It knows nothing of commands or session state:
 ``_smtpsession`` does.
 
 Line limits: RFC 5321 4.5.3.1 sets 1000 octets (CRLF included) for text
-lines and asks servers to accept command lines of at least 512. We accept
-1000 for both; a longer line is read to its end and reported as such, so
-that the session can answer it and stay in step with the client.
+lines and asks servers to accept command lines of at least 512; RFC 4954 4
+raises it to 12288 for ``AUTH`` lines. The reader takes a limit per line
+(the session knows which applies); a longer line is read to its end and
+reported as such, so that the session can answer it and stay in step with
+the client.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import ssl
 from ._serving import Connection
 from .tls import start_tls
 
-__all__ = ["MAX_LINE", "Channel", "Disconnected"]
+__all__ = ["MAX_AUTH_LINE", "MAX_LINE", "Channel", "Disconnected"]
 
 logger = logging.getLogger("fakeserver")
 
-#: The longest line, CRLF included, for commands, AUTH responses and data.
+#: The longest line, CRLF included, for commands and data (RFC 5321 4.5.3.1).
 MAX_LINE = 1000
+#: The longest ``AUTH`` command or response line, CRLF included (RFC 4954 4).
+MAX_AUTH_LINE = 12288
 #: How much is asked of the socket at a time.
 _RECV_SIZE = 65536
 
@@ -46,8 +50,8 @@ class Channel:
         self._connection = connection
         self._buffer = bytearray()
 
-    def read_line(self) -> bytes | None:
-        """Return the next line with its ending, or None if it exceeded :data:`MAX_LINE`.
+    def read_line(self, limit: int = MAX_LINE) -> bytes | None:
+        """Return the next line with its ending, or None if it exceeded *limit* octets.
 
         Blocks. An over-long line is read to its end and dropped. Raises
         :class:`Disconnected` at the end of the stream, dropping any
@@ -55,12 +59,12 @@ class Channel:
         """
         scanned = 0
         while True:
-            end = self._buffer.find(b"\n", scanned, MAX_LINE)
+            end = self._buffer.find(b"\n", scanned, limit)
             if end >= 0:
                 line = bytes(self._buffer[:end + 1])
                 del self._buffer[:end + 1]
                 return line
-            if len(self._buffer) >= MAX_LINE:
+            if len(self._buffer) >= limit:
                 self._discard_rest_of_line()
                 return None
             scanned = len(self._buffer)

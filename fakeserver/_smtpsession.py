@@ -8,8 +8,9 @@ and the configured refusals. It knows nothing of sockets being accepted, of
 threads, or of how messages are recorded: it asks its :class:`SMTPHost`.
 Reading lines and switching to TLS is ``_smtpchannel``'s job.
 
-A command line over the limit of ``_smtpchannel`` gets 500. A too-long line
-inside ``DATA`` is read and discarded to the end of the message, which then gets 500 and is not
+A command line over the limit of ``_smtpchannel`` (1000 octets, 12288 for
+``AUTH`` and its responses) gets 500. A data line over 1000 octets, not
+counting a transparency dot, is read and discarded to the end of the message, which then gets 500 and is not
 recorded: a client that relies on servers re-wrapping long lines is buggy,
 and a test should say so. Only ``<CRLF>.<CRLF>`` ends the data (a bare-LF
 ``.`` does not, as in the SMTP-smuggling fixes of real servers).
@@ -24,7 +25,7 @@ from typing import Callable, Mapping, Protocol
 
 from ._serving import Connection
 from ._smtpauth import MECHANISMS, AuthError, read_credentials
-from ._smtpchannel import MAX_LINE, Channel, Disconnected
+from ._smtpchannel import MAX_AUTH_LINE, MAX_LINE, Channel, Disconnected
 
 __all__ = ["COMMANDS", "SMTPHost", "Session"]
 
@@ -34,6 +35,7 @@ _PATH = re.compile(r"(?P<keyword>[A-Za-z]+):\s*<(?P<address>[^<>]*)>(?P<params>(
 _NOT_IMPLEMENTED = frozenset({"EXPN", "TURN", "ETRN", "BDAT"})
 _END_OF_DATA = b".\r\n"
 _LINE_TOO_LONG = (500, f"Line too long (the limit is {MAX_LINE} octets)")
+_AUTH_LINE_TOO_LONG = (500, f"Line too long (the limit is {MAX_AUTH_LINE} octets for AUTH)")
 _NEEDS_SMTPUTF8 = (553, "Non-ASCII address needs the SMTPUTF8 parameter")
 _NEEDS_TLS = (530, "Must issue a STARTTLS command first")
 
@@ -136,10 +138,13 @@ class Session:
     def _next_command(self) -> None:
         if not self._connection.idle():
             raise _ShuttingDown
-        line = self._channel.read_line()
+        line = self._channel.read_line(MAX_AUTH_LINE)  # the longest a command may be
         if not self._connection.busy():
             raise _ShuttingDown
         if line is None:
+            return self._error(*_AUTH_LINE_TOO_LONG)
+        is_auth = line[:5].upper() == b"AUTH "
+        if len(line) > MAX_LINE and not is_auth:
             return self._error(*_LINE_TOO_LONG)
         try:
             text = line.decode("utf-8").rstrip("\r\n")
@@ -242,9 +247,9 @@ class Session:
     def _ask(self, challenge: str) -> str:
         """Send an AUTH challenge and return the client's answer."""
         self._channel.reply(334, challenge)
-        line = self._channel.read_line()
+        line = self._channel.read_line(MAX_AUTH_LINE)
         if line is None:
-            raise AuthError(*_LINE_TOO_LONG)
+            raise AuthError(*_AUTH_LINE_TOO_LONG)
         return line.decode("ascii", "replace").strip()
 
     def _mail(self, arg: str) -> None:
@@ -316,18 +321,25 @@ class Session:
         size, limit = 0, self._host.max_size
         problem: tuple[int, str] | None = None
         while True:
-            line = self._channel.read_line()
+            # One octet more than the limit: the transparency dot does not count.
+            line = self._channel.read_line(MAX_LINE + 1)
             if line == _END_OF_DATA:
+                # The CRLF before "." belongs to the end-of-data mark, not the
+                # message (RFC 1870 3): smtplib's SIZE= does not count it either.
+                if limit is not None and lines and lines[-1].endswith(b"\r\n"):
+                    size -= 2
+                if problem is None and limit is not None and size > limit:
+                    problem, lines = _too_big(limit), []
                 return b"".join(lines), problem
             if problem is not None:
                 continue
-            if line is None:
+            if line is not None and line.startswith(b"."):  # RFC 5321 4.5.2: transparency
+                line = line[1:]
+            if line is None or len(line) > MAX_LINE:  # RFC 5321 4.5.3.1.6
                 problem, lines = _LINE_TOO_LONG, []
                 continue
-            if line.startswith(b"."):  # RFC 5321 4.5.2: transparency
-                line = line[1:]
             size += len(line)
-            if limit is not None and size > limit:
+            if limit is not None and size > limit + 2:  # + the CRLF that may end the message
                 problem, lines = _too_big(limit), []
                 continue
             lines.append(line)

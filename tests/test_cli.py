@@ -254,6 +254,62 @@ class ModesTest(unittest.TestCase):
                          ("ann@example.com", ["bob@example.com"]))
         self.assertIn("hello bob", message["body"])
 
+    def test_smtp_on_ipv6_names_the_host_in_brackets(self) -> None:
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        cli = CLI(self, "--smtp", "--host", "::1", "--port", "0")
+        match = re.fullmatch(r"fakeserver: serving smtp://\[::1\]:(\d+) \(Ctrl-C to stop\)",
+                             cli.line())
+        self.assertIsNotNone(match)
+        with smtplib.SMTP("::1", int(match[1]), timeout=TIMEOUT) as client:
+            self.assertEqual(client.noop()[0], 250)
+        self.assertEqual(cli.stop(), 0)
+
+
+class ClosedStdoutTest(unittest.TestCase):
+    """A script reads the first line, then closes the pipe (as ``| head -1`` does)."""
+
+    def start(self, *args: str) -> subprocess.Popen:
+        env = {**os.environ, "PYTHONPATH": ROOT, "PYTHONDONTWRITEBYTECODE": "1"}
+        process = subprocess.Popen(
+            [sys.executable, "-W", "error", "-m", "fakeserver", "--port", "0", *args], env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(process.stderr.close)
+        self.addCleanup(lambda: process.poll() is None and process.kill())
+        return process
+
+    def test_serving_goes_on_and_the_exit_is_clean(self) -> None:
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        journal = os.path.join(directory.name, "journal.jsonl")
+        process = self.start("--journal", journal)
+        first = process.stdout.readline()
+        process.stdout.close()
+        url = re.search(r"(http://\S+/) ", first)[1]
+        for number in range(3):
+            self.assertEqual(get(f"{url}after-close/{number}"), (200, b"OK\n"))
+        process.terminate()
+        self.assertEqual(process.wait(TIMEOUT), 0)
+        self.assertEqual(process.stderr.read(), "")
+        with open(journal, encoding="utf-8") as file:
+            self.assertEqual([json.loads(line)["path"] for line in file],
+                             [f"/after-close/{number}" for number in range(3)])
+
+    def test_smtp_too(self) -> None:
+        process = self.start("--smtp")
+        host, port = re.search(r"smtp://(\S+):(\d+) ", process.stdout.readline()).groups()
+        process.stdout.close()
+        for _ in range(2):
+            with smtplib.SMTP(host, int(port), timeout=TIMEOUT) as client:
+                self.assertEqual(client.sendmail("ann@example.com", ["bob@example.com"],
+                                                 b"Subject: hi\r\n\r\nhello\r\n"), {})
+        process.terminate()
+        self.assertEqual(process.wait(TIMEOUT), 0)
+        self.assertEqual(process.stderr.read(), "")
+
 
 class ErrorsTest(unittest.TestCase):
     def assertUsageError(self, *args: str, says: str) -> None:
@@ -264,11 +320,16 @@ class ErrorsTest(unittest.TestCase):
         self.assertNotIn("Traceback", cli.stderr)
 
     def test_bad_arguments_print_usage_and_exit_2(self) -> None:
-        self.assertUsageError("--port", "eighty", says="invalid int value: 'eighty'")
+        self.assertUsageError("--port", "eighty", says="invalid port number: 'eighty'")
         self.assertUsageError("--root", "x", says="--root needs --pypi")
         self.assertUsageError("--smtp", "--pypi", says="not allowed with argument")
         self.assertUsageError("--app", "no_such_module_here:app", says="No module named")
         self.assertUsageError("--stubs", "/no/such/stubs.json", says="No such file")
+
+    def test_a_port_out_of_range_is_a_usage_error(self) -> None:
+        for port in ("70000", "65536", "-1"):  # not bound modulo 65536
+            self.assertUsageError("--port", port, says=f"port {port} is out of range 0-65535")
+            self.assertUsageError("--smtp", "--port", port, says="out of range")
 
     def test_port_in_use_is_one_line(self) -> None:
         with socket.socket() as taken:

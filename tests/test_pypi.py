@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import tarfile
 import tempfile
@@ -309,6 +310,35 @@ class UploadTest(IndexTest):
             400, f"File already exists ('demo-1.0-py3-none-any.whl', with sha256 hash '{sha256}')."))
         self.assertEqual(len(self.index.files), 1)
 
+    def test_the_same_file_under_another_name_is_refused(self) -> None:
+        sdist = build_sdist(version="3.0")
+        self.assertEqual(self.upload(sdist, version="3.0").status, 200)
+        sha256 = hashlib.sha256(sdist[1]).hexdigest()
+        already = f"File already exists ('{{}}', with sha256 hash '{sha256}'): {{}}."
+        cases = [
+            (("demo-3.0.zip", sdist[1]), "the same content as 'demo-3.0.tar.gz'"),
+            (("Demo-3.0.tar.gz", b"other bytes"), "the same file as 'demo-3.0.tar.gz'"),
+            (build_sdist(version="3.0.0"), "the same file as 'demo-3.0.tar.gz'"),
+            (("demo-3.0.0.zip", b"a zip"),
+             "release 3.0 of demo already has the sdist 'demo-3.0.tar.gz'"),
+        ]
+        for (filename, data), reason in cases:
+            with self.subTest(filename=filename):
+                reply = self.upload((filename, data), version="3.0")
+                self.assertEqual((reply.status, reply.reason),
+                                 (400, already.format(filename, reason)))
+        self.assertEqual([record.filename for record in self.index.files], ["demo-3.0.tar.gz"])
+        self.assertEqual(self.upload(build_wheel(version="3.0"), version="3.0").status, 200)
+        self.assertRaises(ValueError, self.index.add, "demo-3.0.0.zip", b"more bytes")
+
+    def test_local_versions_are_refused(self) -> None:
+        self.assertRefused(self.upload(("demo-1.0+evil.tar.gz", build_sdist()[1])), 400,
+                           "Invalid filename 'demo-1.0+evil.tar.gz': '1.0+evil' has the local "
+                           "version label 'evil'; local versions cannot be uploaded to an index.")
+        self.assertRefused(self.upload(build_sdist(version="1.0+evil"), version="1.0+evil"), 400,
+                           "Invalid value for version: '1.0+evil' has the local version label "
+                           "'evil'; local versions cannot be uploaded to an index.")
+
     def test_other_actions(self) -> None:
         self.assertEqual(self.upload(build_sdist(), action="submit", content=None).status, 200)
         self.assertRefused(self.upload(build_sdist(), action="remove"), 400,
@@ -434,8 +464,9 @@ class SimpleAPITest(IndexTest):
             reply = self.get("/simple/demo-pkg/", Accept=accept)
             self.assertEqual(reply.status, 406)
             self.assertIn(b"application/vnd.pypi.simple.v1+json", reply.body)
-        reply = self.get("/simple/demo-pkg/?format=" + SIMPLE_JSON.replace("+", "%2B"))
-        self.assertEqual(reply.headers["Content-Type"], SIMPLE_JSON)
+        for query in (SIMPLE_JSON.replace("+", "%2B"), SIMPLE_JSON):  # "+" escaped, or not
+            reply = self.get("/simple/demo-pkg/?format=" + query)
+            self.assertEqual((reply.status, reply.headers["Content-Type"]), (200, SIMPLE_JSON))
 
     def test_names_redirect_to_their_normalized_form(self) -> None:
         for path, location in (("/simple", "/simple/"), ("/simple/Demo_Pkg/", "/simple/demo-pkg/"),
@@ -529,6 +560,36 @@ class DirectoryTest(IndexTest):
         self.assertEqual(self.listing(), [".fakeserver", "docs"])
         self.assertEqual(PackageIndex(self.root).files, [])
 
+    def test_docs_name_must_be_a_project_name(self) -> None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("index.html", "<h1>Evil docs</h1>")
+        outside = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, outside)
+        target = os.path.join(outside, "evil")
+        for name in (target, "a/b", "..", "-demo"):
+            with self.subTest(name=name):
+                self.assertRefused(self.upload(("docs.zip", buffer.getvalue()),
+                                               action="doc_upload", name=name), 400,
+                                   f"Invalid value for name: {name!r} is not a valid project name.")
+        self.assertEqual(os.listdir(outside), [])
+        self.assertEqual(self.listing(), [".fakeserver", "docs"])
+        self.assertEqual(self.get("/docs/../").status, 404)
+        # Below the upload checks, the storage refuses such names too.
+        self.assertRaises(ValueError, self.index._store.write_docs, target, buffer.getvalue())
+        self.assertRaises(ValueError, self.index._store.write_docs, "Demo", buffer.getvalue())
+        self.assertEqual(os.listdir(outside), [])
+
+    def test_remove_stays_in_the_directory(self) -> None:
+        outside = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, outside)
+        victim = os.path.join(outside, "demo-1.0.tar.gz")
+        with open(victim, "wb") as file:
+            file.write(b"not ours")
+        self.index.remove(os.path.relpath(victim, self.root))
+        self.index.remove(victim)
+        self.assertTrue(os.path.exists(victim))
+
 
 def run_case(case: type) -> unittest.TestResult:
     """Run a test case class quietly and return its result."""
@@ -587,7 +648,7 @@ class PackageIndexTestCaseTest(PackageIndexTestCase, unittest.TestCase):
             self.assertUploaded("demo")
         self.assertEqual(str(caught.exception), "Expected an upload of demo; nothing was uploaded.")
         for minor in range(3):
-            self.index.add(*build_wheel(version=f"0.{minor}"))
+            self.upload(build_wheel(version=f"0.{minor}"), version=f"0.{minor}")
         self.maxUploadsShown = 1
         with self.assertRaises(AssertionError) as caught:
             self.assertUploaded("demo", "1.0")
@@ -597,6 +658,14 @@ class PackageIndexTestCaseTest(PackageIndexTestCase, unittest.TestCase):
             "  demo 0.0 bdist_wheel     version '0.0' != '1.0'",
             "  ... and 2 more; set maxUploadsShown = None on the test case to see all",
         ]))
+
+    def test_files_added_by_the_test_are_no_uploads(self) -> None:
+        added = self.index.add(*build_wheel(version="0.9"))
+        self.upload(build_sdist())
+        self.assertEqual([record.filename for record in self.uploads], ["demo-1.0.tar.gz"])
+        self.assertNotUploaded("demo", "0.9")
+        self.assertFalse(added.uploaded)
+        self.assertTrue(self.assertUploaded("demo").uploaded)
 
     def test_client_settings(self) -> None:
         self.assertEqual(self.index_credentials, ("__token__", "pypi-secret"))

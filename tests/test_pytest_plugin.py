@@ -92,6 +92,7 @@ def test_smtp_outbox_and_settings_fresh(fake_smtp):
 
 def test_pypi(fake_pypi):
     fake_pypi.index.add("demo-1.0.tar.gz", b"not really a tarball")
+    assert fake_pypi.uploads == []  # added by the test, not uploaded
     status, page = fetch(fake_pypi.index_url + "demo/")
     assert status == 200 and b"demo-1.0.tar.gz" in page
     fake_pypi.assert_requested("/simple/demo/", method="GET")
@@ -182,7 +183,8 @@ def test_upload_assertions_and_client_settings(fake_pypi):
 def test_uploaded_fails(fake_pypi):
     fake_pypi.max_uploads_shown = 1
     for minor in range(3):
-        fake_pypi.index.add(*build_wheel(version=f"0.{minor}"))
+        distutils_upload(fake_pypi.upload_url, *build_wheel(version=f"0.{minor}"),
+                         version=f"0.{minor}")
     fake_pypi.assert_uploaded("demo", "1.0")
 
 def test_not_uploaded_fails(fake_pypi):

@@ -317,6 +317,26 @@ class AuthTest(ServerTestCase):
         with self.assertLogs("fakeserver", "WARNING"):
             self.assertEqual(client.code("AUTH PLAIN " + b64("\0ann\0secret")), 503)
 
+    def test_auth_lines_may_be_longer_than_other_commands(self) -> None:
+        # RFC 4954 4: 12288 octets for AUTH and its responses, not 1000.
+        self.server.users = {"ann": "p" * 3000}
+        client = self.smtp()
+        client.login("ann", "p" * 3000)  # AUTH PLAIN with a 4000-octet initial response
+        client = self.smtp()
+        client.ehlo()
+        client.user, client.password = "ann", "p" * 3000
+        self.assertEqual(client.auth("LOGIN", client.auth_login, initial_response_ok=False)[0],
+                         235)  # the password is a 4000-octet response to a challenge
+        raw = self.raw()
+        with self.assertLogs("fakeserver", "WARNING"):
+            self.assertEqual(raw.command("AUTH PLAIN " + "A" * 12_300),
+                             (500, "Line too long (the limit is 12288 octets for AUTH)"))
+            self.assertEqual(raw.code("AUTH LOGIN"), 334)
+            self.assertEqual(raw.code("A" * 12_300), 500)
+            self.assertEqual(raw.command("NOOP " + "x" * 2000),
+                             (500, "Line too long (the limit is 1000 octets)"))
+        self.assertEqual(raw.code("NOOP"), 250)
+
     def test_any_credentials_when_users_is_none(self) -> None:
         self.server.users = None
         client = self.smtp()
@@ -379,6 +399,37 @@ class ProtocolErrorTest(ServerTestCase):
         self.assertCodes(client, {"x" * 5000 + "\r\nmore\r\n.": 500})
         self.assertEqual(client.code("NOOP"), 250)
         self.assertEqual(self.server.messages, [])
+
+    def test_a_dot_stuffed_line_may_have_1001_octets(self) -> None:
+        # RFC 5321 4.5.3.1.6: the 1000-octet limit does not count the transparency dot.
+        self.server.max_size = None
+        longest = b"x" * 998
+        body = b"Subject: dots\r\n\r\n." + longest[1:] + b"\r\n" + longest + b"\r\n"
+        self.smtp().sendmail("ann@example.com", ["bob@example.com"], body)
+        self.assertEqual(self.server.messages[0].data, body)
+        client = self.raw()
+        self.start_transaction(client)
+        self.assertEqual(client.code("DATA"), 354)
+        self.assertCodes(client, {"..x" + "x" * 997 + "\r\n.": 500})  # 999 once unstuffed
+        self.assertEqual(len(self.server.messages), 1)
+
+    def test_a_message_of_exactly_the_size_limit_is_accepted(self) -> None:
+        self.server.max_size = 100
+        body = b"Subject: size\r\n\r\n" + b"x" * 83
+        self.assertEqual(len(body), 100)  # smtplib sends SIZE=100, then adds a final CRLF
+        self.smtp().sendmail("ann@example.com", ["bob@example.com"], body)
+        self.smtp().sendmail("ann@example.com", ["bob@example.com"], body[:-2] + b"\r\n")
+        self.assertEqual([m.data for m in self.server.messages],
+                         [body + b"\r\n", body[:-2] + b"\r\n"])
+        with self.assertLogs("fakeserver", "WARNING"):
+            with self.assertRaises(smtplib.SMTPSenderRefused) as caught:
+                self.smtp().sendmail("ann@example.com", ["bob@example.com"], body + b"x")
+        self.assertEqual(caught.exception.smtp_code, 552)
+        client = self.raw()  # the same, without SIZE= to refuse it early
+        self.start_transaction(client)
+        self.assertEqual(client.code("DATA"), 354)
+        self.assertCodes(client, {(body + b"x\r\n.").decode(): 552})
+        self.assertEqual(len(self.server.messages), 2)
 
     def test_size_over_the_limit_at_mail_gets_552(self) -> None:
         client = self.smtp()
