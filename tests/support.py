@@ -202,3 +202,15 @@ def assert_outer_server_survives(test: Any, mixin: type, use_server: Callable[[A
     result = unittest.TestResult()
     unittest.defaultTestLoader.loadTestsFromTestCase(Outer).run(result)
     test.assertTrue(result.wasSuccessful(), result.failures + result.errors)
+
+
+def assert_stops_promptly(test: Any, *servers: Any, within: float = 1.0) -> None:
+    """Stop *servers*, each allowed a generous in-flight timeout; fail unless all of
+    them were done within *within* seconds and no server thread is left."""
+    import time
+
+    started = time.monotonic()
+    for server in servers:
+        server.stop(timeout=10)
+    test.assertLess(time.monotonic() - started, within)
+    test.assertEqual(server_threads(), [])
