@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             server: ServerThread
+            notes: list[str]
             if args.smtp:
                 server = _PrintingSMTPServer(output, args.host, args.port, tls=args.tls)
                 host, port = server.address

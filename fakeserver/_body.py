@@ -45,14 +45,13 @@ class BodyReader:
 
     def read(self, size: int | None = -1) -> bytes:
         """Read up to *size* bytes, or all that remain if *size* is negative."""
+        pieces: list[bytes] = []
         if size is None or size < 0:
-            pieces = []
             while True:
                 piece = self._read_some(_READ_SIZE)
                 if not piece:
                     return b"".join(pieces)
                 pieces.append(piece)
-        pieces = []
         while size > 0:
             piece = self._read_some(size)
             if not piece:

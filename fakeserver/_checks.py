@@ -15,7 +15,9 @@ import re
 import traceback
 from typing import Any, Callable, Sequence
 
-from ._matching import Expectation, format_report, plural, rank, request_expectation, tally
+from ._matching import (
+    Expectation, Mismatch, format_report, plural, rank, request_expectation, tally,
+)
 from ._records import RecordedRequest
 
 __all__ = [
@@ -64,7 +66,8 @@ def not_requested(requests: list[RecordedRequest], path: str | re.Pattern | None
     """The report listing the requests that match, if any do."""
     expectation = request_expectation(path, method, query=query, headers=headers, body=body,
                                       json=json, form=form, status=status)
-    matching = [(request, []) for request in requests if expectation.matches(request)]
+    matching: list[tuple[RecordedRequest, list[Mismatch]]] = [
+        (request, []) for request in requests if expectation.matches(request)]
     if not matching:
         return None
     headline = f"Expected no request matching {expectation}; {_tally(len(matching), len(requests))}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from ._recording import Recorder
 from ._records import RecordedRequest
@@ -114,7 +114,8 @@ def format_message(message: ReceivedMessage) -> str:
     for part in message.message.walk():
         if part.is_multipart():
             continue
-        payload = part.get_payload(decode=True) or b""
+        # decode=True gives the bytes of a non-multipart part (None for a multipart one).
+        payload = cast("bytes | None", part.get_payload(decode=True)) or b""
         if part.get_content_maintype() == "text":
             charset = part.get_content_charset() or "utf-8"
             lines.append(f"  {part.get_content_type()}:")

@@ -368,7 +368,7 @@ class _Exchange:
         if not isinstance(data, bytes):
             raise TypeError(f"response body must be bytes, not {type(data).__name__}")
         if not self.headers_sent:
-            self._send(self._head() + self._frame(data))
+            self._send(self._head(self.status) + self._frame(data))
         elif data:
             self._send(self._frame(data))
 
@@ -394,7 +394,7 @@ class _Exchange:
         if not self.headers_sent:
             if self.content_length is None:
                 self.content_length = 0
-            self._send(self._head())
+            self._send(self._head(self.status))
         elif self.chunked:
             self._send(b"0\r\n\r\n")
         elif (self.content_length is not None and self.send_body
@@ -403,10 +403,10 @@ class _Exchange:
                            self.method, self.target, self.bytes_sent, self.content_length)
             self.keep_alive = False
 
-    def _head(self) -> bytes:
-        """The status line and header fields, with the framing this response needs."""
-        code = int(self.status[:3])
-        lines = ["HTTP/1.1 ", self.status, "\r\n", _SERVER_HEADER, _date_header()]
+    def _head(self, status: str) -> bytes:
+        """The status line for *status* and the header fields, framed as this response needs."""
+        code = int(status[:3])
+        lines = ["HTTP/1.1 ", status, "\r\n", _SERVER_HEADER, _date_header()]
         lines.extend(f"{name}: {value}\r\n" for name, value in self.response_headers)
         bodyless = code < 200 or code in _NO_BODY_STATUSES
         self.send_body = not bodyless and self.method != "HEAD"

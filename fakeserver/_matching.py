@@ -21,7 +21,6 @@ __all__ = [
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
-_MISSING = object()
 _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -130,10 +129,8 @@ def subset(field: str, expected: Mapping[str, Any], get: Callable[[Any], Mapping
         actual = get(record)
         if fold_case:
             actual = {key.lower(): value for key, value in actual.items()}
-        differing = {key: actual.get(key, _MISSING) for key, value in wanted.items()
-                     if not fits(value, actual.get(key))}
-        shown = {key: ("<missing>" if value is _MISSING else _single(value))
-                 for key, value in differing.items()}
+        differing = [key for key, value in wanted.items() if not fits(value, actual.get(key))]
+        shown = {key: _single(actual[key]) if key in actual else "<missing>" for key in differing}
         return not differing, shorten(shown, 120)
     return Criterion(field, shorten({key: _single(list(value)) if isinstance(value, (list, tuple))
                                      else value for key, value in wanted.items()}, 120), test)

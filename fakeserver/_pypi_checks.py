@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ._matching import Criterion, Expectation, equal, format_report, rank, shorten, tally
+from ._matching import (
+    Criterion, Expectation, Mismatch, equal, format_report, rank, shorten, tally,
+)
 from ._pypi_files import DistributionFile, normalize
 
 __all__ = ["not_uploaded", "uploaded"]
@@ -40,7 +42,8 @@ def not_uploaded(uploads: list[DistributionFile], name: str, version: str | None
                  filetype: str | None = None, *, limit: int | None, hint: str) -> str | None:
     """The report listing the matching uploads (same matching as :func:`uploaded`), if any."""
     expectation = _upload_expectation(name, version, filetype)
-    matching = [(record, []) for record in uploads if expectation.matches(record)]
+    matching: list[tuple[DistributionFile, list[Mismatch]]] = [
+        (record, []) for record in uploads if expectation.matches(record)]
     if not matching:
         return None
     return _report(f"Expected no upload of {expectation}; {_tally(len(matching), uploads)}",

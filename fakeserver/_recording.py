@@ -118,7 +118,9 @@ class Recorder:
             record.response = RecordedResponse(status, headers, self.spool_threshold)
 
             def recording_write(data: bytes) -> None:
-                record.response._body.append(data)
+                response = record.response
+                assert response is not None  # set above, before this function is handed out
+                response._body.append(data)
                 write(data)
             return recording_write
 

@@ -16,7 +16,7 @@ import time
 import weakref
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qs
 from wsgiref.headers import Headers
 from wsgiref.util import request_uri
@@ -220,9 +220,11 @@ class RecordedRequest(_Message):
         files: dict[str, list[UploadedFile]] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            if name is None:
+            # None: not a form field. Never an RFC 2231 tuple: the HTTP policy decodes those.
+            if not isinstance(name, str):
                 continue
-            data = part.get_payload(decode=True) or b""
+            # decode=True gives the bytes of a non-multipart part, None for a multipart one.
+            data = cast("bytes | None", part.get_payload(decode=True)) or b""
             filename = part.get_filename()
             if filename is None:
                 charset = part.get_content_charset() or "utf-8"

@@ -43,7 +43,7 @@ def read_head(rfile: Any) -> tuple[str, str, str, list[tuple[str, str]]] | None:
         if version.startswith(b"HTTP/") and version[5:6].isdigit():
             raise ClientError(505, "HTTP Version Not Supported", f"version {version!r}")
         raise ClientError(400, "Bad Request", f"malformed request line {line[:80]!r}")
-    headers = []
+    headers: list[tuple[str, str]] = []
     total = len(line)
     while True:
         line = rfile.readline(MAX_HEAD_BYTES + 1)

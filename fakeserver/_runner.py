@@ -92,10 +92,6 @@ class AppRunner(ServerThread):
                 return
         serve_connection(connection, self)
 
-    def __enter__(self) -> "AppRunner":
-        super().__enter__()
-        return self
-
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving (see :meth:`ServerThread.stop`), first cutting short any
         delay the app is waiting out (a :class:`StubApp` with ``delay=``)."""

@@ -17,13 +17,14 @@ import selectors
 import socket
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import AbstractSet, Callable, TypeVar
 
 __all__ = ["Connection", "ServerThread", "format_url_host"]
 
 logger = logging.getLogger("fakeserver")
 
 _Socket = TypeVar("_Socket", bound=socket.socket)
+_Server = TypeVar("_Server", bound="ServerThread")
 
 #: How long ``stop()`` waits, after shutting a socket down, for a thread that
 #: is stuck in application code rather than in socket I/O.
@@ -158,7 +159,7 @@ class ServerThread(threading.Thread):
 
     # -- lifecycle -----------------------------------------------------------
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self: _Server) -> _Server:
         try:
             self.start()
         except BaseException:
@@ -236,7 +237,7 @@ class ServerThread(threading.Thread):
             logger.warning("request from %s still running after %.1fs; shutting its socket down",
                            connection.address, timeout)
             connection.abort()
-        stuck = set()
+        stuck: set[threading.Thread | None] = set()
         for connection in _wait_done(late, _ABANDON_TIMEOUT):
             logger.warning("thread %s did not end; it is blocked in application code",
                            connection.thread.name if connection.thread else "(none)")
@@ -247,7 +248,8 @@ class ServerThread(threading.Thread):
             self._jobs.put(None)
         self._join_workers(_ABANDON_TIMEOUT, skip=stuck)
 
-    def _join_workers(self, timeout: float, skip: set = frozenset()) -> None:
+    def _join_workers(self, timeout: float,
+                      skip: AbstractSet[threading.Thread | None] = frozenset()) -> None:
         """Wait for the workers to exit: all but the calling one and those in *skip*."""
         deadline = time.monotonic() + timeout
         with self._registry_lock:

@@ -236,8 +236,11 @@ class SMTPServer(ServerThread):
 
     def handle_connection(self, connection: Connection) -> None:
         """Hold one SMTP conversation; runs in the connection's thread."""
-        if self._tls and not start_tls(connection, self.ssl_context):
-            return
+        if self._tls:
+            context = self.ssl_context
+            assert context is not None  # tls=True made one in __init__
+            if not start_tls(connection, context):
+                return
         Session(connection, self, tls=self._tls).serve()
 
     def refusal(self, stage: str) -> tuple[int, str] | None:

@@ -46,12 +46,14 @@ class SMTPHost(Protocol):
     hostname: str
     max_size: int | None
     drop_after_data: bool
-    #: True: ``STARTTLS`` is offered until the connection uses TLS.
-    starttls: bool
     #: True: ``MAIL`` and ``AUTH`` are refused until the connection uses TLS.
     require_tls: bool
     #: The server-side context for ``STARTTLS``; None without TLS.
     ssl_context: ssl.SSLContext | None
+
+    @property
+    def starttls(self) -> bool:
+        """True: ``STARTTLS`` is offered until the connection uses TLS."""
 
     def refusal(self, stage: str) -> tuple[int, str] | None:
         """The configured reply replacing the normal one at *stage*, or None."""

@@ -110,9 +110,10 @@ class ServerTestCase(MixinBase):
         super().setUp()  # type: ignore[misc]
         self.recorder.clear()
         if self.stubs is not None:
-            if self._class_stubs is None:  # first test: what the class declared stays
-                type(self)._class_stubs = self.stubs.stubs
-            self.stubs.reset(keep=self._class_stubs)
+            keep = self._class_stubs
+            if keep is None:  # first test: what the class declared stays
+                keep = type(self)._class_stubs = self.stubs.stubs
+            self.stubs.reset(keep=keep)
         self._first_error = len(self.server.errors)
         self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
 
@@ -132,7 +133,7 @@ class ServerTestCase(MixinBase):
 
     def _stub_app(self) -> StubApp:
         if self.stubs is None:
-            raise TypeError(f"{type(self).__name__} serves app={self.server.app.app!r}; stubs "
+            raise TypeError(f"{type(self).__name__} serves app={self.recorder.app!r}; stubs "
                             "are served only when the app setting is None")
         return self.stubs
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from email.message import EmailMessage
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 import pytest
 
@@ -40,7 +40,12 @@ from ._smtpserver import SETTINGS, ReceivedMessage, SMTPServer
 from .stubs import Stub, StubApp
 from .tls import CA_FILE
 
+if TYPE_CHECKING:
+    from pluggy import Result
+
 __all__ = ["FakePackageIndex", "FakeSMTPServer", "FakeServer"]
+
+_Handle = TypeVar("_Handle", bound="FakeServer")
 
 
 def _hint(setting: str) -> str:
@@ -87,7 +92,7 @@ class FakeServer:
         self.server = AppRunner(self.recorder, host, port, tls=tls)
         self._first_error = 0
 
-    def start(self) -> "FakeServer":
+    def start(self: _Handle) -> _Handle:
         """Start serving; returns the server itself."""
         self.server.start()
         return self
@@ -228,16 +233,10 @@ class FakePackageIndex(IndexUnderTest, FakeServer):
         self.index = PackageIndex(root, users=users)
         self._index_mark = self.index.last_serial  # files from *root* are no uploads
         super().__init__(self.index)
-
-    @property
-    def index_url(self) -> str:
-        """The simple repository URL: pip's ``--index-url``."""
-        return self.url + "/simple/"
-
-    @property
-    def upload_url(self) -> str:
-        """The legacy upload URL: twine's ``--repository-url``."""
-        return self.url + "/legacy/"
+        #: The simple repository URL: pip's ``--index-url``.
+        self.index_url = self.url + "/simple/"
+        #: The legacy upload URL: twine's ``--repository-url``.
+        self.upload_url = self.url + "/legacy/"
 
     def assert_uploaded(self, name: str, version: str | None = None,
                         filetype: str | None = None) -> DistributionFile | None:
@@ -306,7 +305,8 @@ def _watch(request: pytest.FixtureRequest, handle: FakeServer) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, Result[pytest.TestReport], None]:
     """Fail the test (not its teardown) when a server it used saw a problem during it."""
     outcome = yield
     if call.when != "call":

@@ -294,19 +294,21 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
         raise ValueError(f"{where}: 'response' must be an object")
     _known_keys(f"{where}: request", request, _REQUEST_KEYS)
     _known_keys(f"{where}: response", response, _RESPONSE_KEYS)
-    types = {"request.method": (request.get("method"), str),
-             "request.path": (request.get("path"), str),
-             "request.query": (request.get("query"), dict),
-             "request.headers": (request.get("headers"), dict),
-             "request.body": (request.get("body"), str),
-             "request.form": (request.get("form"), dict),
-             "response.status": (response.get("status"), int),
-             "response.headers": (response.get("headers"), dict),
-             "response.body": (response.get("body"), str),
-             "response.text": (response.get("text"), str),
-             "response.delay": (response.get("delay"), (int, float)),
-             "times": (entry.get("times"), int),
-             "priority": (entry.get("priority"), int)}
+    types: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+        "request.method": (request.get("method"), str),
+        "request.path": (request.get("path"), str),
+        "request.query": (request.get("query"), dict),
+        "request.headers": (request.get("headers"), dict),
+        "request.body": (request.get("body"), str),
+        "request.form": (request.get("form"), dict),
+        "response.status": (response.get("status"), int),
+        "response.headers": (response.get("headers"), dict),
+        "response.body": (response.get("body"), str),
+        "response.text": (response.get("text"), str),
+        "response.delay": (response.get("delay"), (int, float)),
+        "times": (entry.get("times"), int),
+        "priority": (entry.get("priority"), int),
+    }
     for field, (value, kind) in types.items():
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             expected = kind.__name__ if isinstance(kind, type) else "number"
@@ -319,8 +321,8 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
         for key, value in (mapping or {}).items():
             values = value if lists and isinstance(value, list) else [value]
             if not all(isinstance(item, str) for item in values):
-                kind = "a string or a list of strings" if lists else "a string"
-                raise ValueError(f"{where}: {field}[{key!r}] must be {kind}, not {value!r}")
+                wanted = "a string or a list of strings" if lists else "a string"
+                raise ValueError(f"{where}: {field}[{key!r}] must be {wanted}, not {value!r}")
     try:
         Response(response.get("status", 200), body=b"" if "body" in response else None,
                  text=response.get("text"), json=response.get("json"))
