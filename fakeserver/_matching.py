@@ -13,6 +13,7 @@ import json as jsonlib
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import parse_qs
 
 __all__ = [
     "Criterion", "Expectation", "Mismatch", "format_report", "plural", "rank", "rank_by",
@@ -175,7 +176,6 @@ def request_expectation(path: str | re.Pattern | None = None, method: str | None
         method = method.upper()
         criteria.append(equal("method", method, lambda r: r.method))
     if isinstance(path, str) and "?" in path:
-        from urllib.parse import parse_qs
         path, query_text = path.split("?", 1)
         query = {**parse_qs(query_text, keep_blank_values=True), **(query or {})}
     if path is not None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import socket
 import threading
+import time
+import unittest
 from typing import Any, Callable
 
 
@@ -112,9 +115,6 @@ def import_extra(name: str) -> Any:
     CI sets FAKESERVER_REQUIRE_EXTRAS=1 where it installed the extras: there
     a missing one is an error, so that interop tests can never skip silently.
     """
-    import importlib
-    import unittest
-
     try:
         return importlib.import_module(name)
     except ImportError:
@@ -129,8 +129,6 @@ def wait_for_server_threads(count: int, timeout: float = 5.0) -> None:
     A test that needs the server to have taken a connection before it acts
     waits here; a bounded wait, failing with what it saw.
     """
-    import time
-
     deadline = time.monotonic() + timeout
     while len(server_threads()) < count:
         if time.monotonic() > deadline:
@@ -186,8 +184,6 @@ def assert_outer_server_survives(test: Any, mixin: type, use_server: Callable[[A
     (https://github.com/python/cpython/issues/99645): unless the mixin gives
     its classes their own, the inner class's end stops the outer's server.
     """
-    import unittest
-
     class Inner(unittest.TestCase):
         def test(self) -> None:
             pass
@@ -207,8 +203,6 @@ def assert_outer_server_survives(test: Any, mixin: type, use_server: Callable[[A
 def assert_stops_promptly(test: Any, *servers: Any, within: float = 1.0) -> None:
     """Stop *servers*, each allowed a generous in-flight timeout; fail unless all of
     them were done within *within* seconds and no server thread is left."""
-    import time
-
     started = time.monotonic()
     for server in servers:
         server.stop(timeout=10)
