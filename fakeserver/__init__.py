@@ -36,18 +36,18 @@ Separate imports, one feature each:
 
 import logging
 
-from ._recording import Recorder
-from ._records import RecordedRequest
-from ._records import RecordedResponse
-from ._records import UploadedFile
-from ._runner import AppRunner
-from ._runner import demo_app
-from ._runner import run_server
-from ._runner import stop_server
-from ._unittest import ServerTestCase
-from .stubs import Response
-from .stubs import Stub
-from .stubs import StubApp
+from ._journal.recorder import Recorder
+from ._journal.records import RecordedRequest
+from ._journal.records import RecordedResponse
+from ._journal.records import UploadedFile
+from ._http.runner import AppRunner
+from ._http.runner import demo_app
+from ._http.runner import run_server
+from ._http.runner import stop_server
+from ._testing.testcase import ServerTestCase
+from .stubs.app import Response
+from .stubs.app import Stub
+from .stubs.app import StubApp
 from .tls import CA_FILE
 from .tls import client_ssl_context
 

@@ -22,14 +22,14 @@ import sys
 import threading
 from typing import IO, Any, Callable, Iterable
 
-from ._cli_journal import (
+from ._cli.journal import (
     CONTROL_PATH, JournalApp, exchange_json, format_exchange, format_message, message_json,
 )
-from ._recording import Recorder
-from ._records import RecordedRequest
-from ._runner import AppRunner
-from ._serving import ServerThread, format_url_host
-from ._smtpserver import ReceivedMessage, SMTPServer
+from ._journal.recorder import Recorder
+from ._journal.records import RecordedRequest
+from ._http.runner import AppRunner
+from ._http.serving import ServerThread, format_url_host
+from .smtp.server import ReceivedMessage, SMTPServer
 from .tls import CA_FILE
 
 __all__ = ["main"]
@@ -150,7 +150,7 @@ def make_http_server(args: argparse.Namespace, parser: argparse.ArgumentParser,
         if args.app:
             app = load_app(args.app)
         elif args.stubs:
-            from .stubs import StubApp
+            from .stubs.app import StubApp
             app = StubApp.from_file(args.stubs)
         elif args.pypi:
             from .pypi import PackageIndex

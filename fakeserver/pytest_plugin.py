@@ -27,17 +27,17 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Sequence, 
 
 import pytest
 
-from . import _checks as checks
-from ._pypi_checks import not_uploaded, uploaded
-from ._pypi_files import DistributionFile
-from ._pypi_index import PackageIndex
-from ._pypi_testing import IndexUnderTest
-from ._recording import Recorder
-from ._records import RecordedRequest
-from ._runner import AppRunner, demo_app
-from ._smtp_checks import mail_sent, no_mail_sent
-from ._smtpserver import SETTINGS, ReceivedMessage, SMTPServer
-from .stubs import Stub, StubApp
+from ._testing import checks
+from .pypi.checks import not_uploaded, uploaded
+from .pypi.files import DistributionFile
+from .pypi.index import PackageIndex
+from .pypi.testing import IndexUnderTest
+from ._journal.recorder import Recorder
+from ._journal.records import RecordedRequest
+from ._http.runner import AppRunner, demo_app
+from .smtp.checks import mail_sent, no_mail_sent
+from .smtp.server import SETTINGS, ReceivedMessage, SMTPServer
+from .stubs.app import Stub, StubApp
 from .tls import CA_FILE
 
 if TYPE_CHECKING:

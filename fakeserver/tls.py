@@ -9,23 +9,16 @@ server's private key ships with the package, so it is no secret: trust
 constraints allow only those loopback names, so no other certificate will
 ever chain to it.
 
-Servers call :func:`start_tls` in a connection's thread, either on a fresh
-connection (implicit TLS, as ``AppRunner(tls=True)`` does) or after a
-plaintext phase (STARTTLS). It knows nothing of the protocol spoken inside.
+The servers wrap their connections with these contexts themselves (implicit
+TLS, as ``AppRunner(tls=True)`` does, or STARTTLS in the SMTP server).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import ssl
 
-from ._serving import Connection
-
-__all__ = ["CA_FILE", "CERT_FILE", "KEY_FILE", "client_ssl_context", "server_ssl_context",
-           "start_tls"]
-
-logger = logging.getLogger("fakeserver")
+__all__ = ["CA_FILE", "CERT_FILE", "KEY_FILE", "client_ssl_context", "server_ssl_context"]
 
 _CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "certs")
 
@@ -59,30 +52,3 @@ def server_ssl_context() -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(CERT_FILE, KEY_FILE)
     return context
-
-
-def start_tls(connection: Connection, context: ssl.SSLContext) -> bool:
-    """Turn *connection* into a server-side TLS connection; True once the handshake is done.
-
-    Blocks until the handshake ends; call it from the connection's thread,
-    so that a slow client delays no one else, and while the connection is
-    idle, so that ``stop()`` closes it at once. Works on a fresh connection
-    and after a plaintext phase (STARTTLS): the caller then must discard
-    whatever it read ahead from the plaintext socket. Afterwards
-    ``connection.sock`` is an :class:`ssl.SSLSocket`.
-
-    Returns False when the handshake fails (the client does not trust the
-    certificate, or does not speak TLS at all), which is logged as a warning
-    unless the server is stopping: the caller should then end the connection.
-    """
-    try:
-        sock = connection.replace_socket(lambda plain: context.wrap_socket(
-            plain, server_side=True, do_handshake_on_connect=False))
-        if sock is None:
-            return False
-        sock.do_handshake()
-    except OSError as error:  # ssl.SSLError included
-        if not connection.closing:
-            logger.warning("TLS handshake with %s failed: %s", connection.address, error)
-        return False
-    return True

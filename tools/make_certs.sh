@@ -13,7 +13,7 @@
 #
 # Both certificates use EC P-256 keys and ECDSA with SHA-256. They are valid
 # from 2020 (fixed, so that a clock running late cannot reject them) to 2125;
-# tests/test_tls.py fails when fewer than 20 years are left. The CA's key is
+# tests/server/test_tls.py fails when fewer than 20 years are left. The CA's key is
 # thrown away once the server certificate is signed, and the CA's name
 # constraints limit it to localhost and the loopback addresses, so nothing
 # else can ever be made to chain to CA_FILE.

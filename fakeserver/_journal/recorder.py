@@ -1,0 +1,184 @@
+"""Recorder: WSGI middleware that journals every request/response pair.
+
+Owns capturing exchanges: it copies the request body as the app reads it
+and the response as it streams past, and keeps the journal, thread-safely,
+in arrival order. The app and the client see exactly what they would
+without it. The record types live in ``_records``; nothing here knows
+unittest or sockets.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Iterable, Iterator
+
+from .records import SPOOL_THRESHOLD, RecordedRequest, RecordedResponse, _Body
+
+__all__ = ["Recorder"]
+
+
+class _RecordingInput:
+    """``wsgi.input`` for the app: reads pass through and are copied to the record."""
+
+    def __init__(self, wrapped: Any, body: _Body) -> None:
+        self._wrapped = wrapped
+        self._body = body
+
+    def read(self, *args: Any) -> bytes:
+        return self._keep(self._wrapped.read(*args))
+
+    def readline(self, *args: Any) -> bytes:
+        return self._keep(self._wrapped.readline(*args))
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return [self._keep(line) for line in self._wrapped.readlines(*args)]
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._wrapped:
+            yield self._keep(line)
+
+    def _keep(self, data: bytes) -> bytes:
+        if data:
+            self._body.append(data)
+        return data
+
+    def read_rest(self) -> None:
+        """Record what the app left unread, so that ``body`` is whole."""
+        while self.read(65536):
+            pass
+
+
+class Recorder:
+    """WSGI middleware recording every exchange with *app*, thread-safely, in arrival order.
+
+    ``Recorder(app)`` is itself a WSGI app. Bodies over *spool_threshold*
+    bytes are kept in temporary files, so large uploads do not fill memory;
+    :meth:`clear` releases them.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], *,
+                 spool_threshold: int = SPOOL_THRESHOLD) -> None:
+        self.app = app
+        self.spool_threshold = spool_threshold
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._completion = threading.Condition()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of the journal, oldest first (exchanges in progress included)."""
+        with self._lock:
+            return list(self._requests)
+
+    def interrupt(self) -> None:
+        """Pass a server's stop on to the app, if it has waits to cut short."""
+        interrupt = getattr(self.app, "interrupt", None)
+        if callable(interrupt):
+            interrupt()
+
+    def clear(self) -> None:
+        """Forget every recorded exchange and release their temporary files."""
+        with self._lock:
+            requests, self._requests = self._requests, []
+        for request in requests:
+            request.close()
+
+    def settle(self, timeout: float = 1.0) -> list[RecordedRequest]:
+        """Wait (up to *timeout* in all) for exchanges in progress; return the journal.
+
+        A client may read the last byte of a response a moment before the
+        server thread has finished recording it; assertions call this first.
+        """
+        deadline = time.monotonic() + timeout
+        requests = self.requests
+        for request in requests:
+            if not request.completed:
+                request.wait(max(0.0, deadline - time.monotonic()))
+        return requests
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        record = RecordedRequest(environ, self.spool_threshold, self._completion)
+        with self._lock:
+            self._requests.append(record)
+        environ["fakeserver.request"] = record  # apps that match on it need not read it again
+        read_rest = _nothing
+        if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
+            body_input = _RecordingInput(environ["wsgi.input"], record._body)
+            environ["wsgi.input"] = body_input
+            # The body is read whole after the app unless the client waits for
+            # "100 Continue", which reading would wrongly send after the answer.
+            if "HTTP_EXPECT" not in environ:
+                read_rest = body_input.read_rest
+
+        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+            write = start_response(status, headers, exc_info) if exc_info else \
+                start_response(status, headers)
+            # Only once the server took them: a refused status is never what the client got.
+            record.response = RecordedResponse(status, headers, self.spool_threshold)
+
+            def recording_write(data: bytes) -> None:
+                response = record.response
+                assert response is not None  # set above, before this function is handed out
+                response._body.append(data)
+                write(data)
+            return recording_write
+
+        try:
+            result = self.app(environ, recording_start_response)
+        except BaseException as error:
+            _failed(record, error)
+            record._complete()
+            raise
+        if isinstance(result, (list, tuple)):  # pass it through: the server may frame it better
+            try:
+                for data in result:
+                    if data and record.response is not None:
+                        record.response._body.append(data)
+                read_rest()
+            finally:
+                record._complete()
+            return result
+        return _RecordingIterable(result, record, read_rest)
+
+
+def _failed(record: RecordedRequest, error: BaseException) -> None:
+    """Note the app's *error*; a response it began but never sent a byte of is not
+    what the client got (the server answers 500 instead), so it is dropped."""
+    record.error = error
+    if record.response is not None and record.response.body_size == 0:
+        record.response = None
+
+
+def _nothing() -> None:
+    """There is no request body to finish reading."""
+
+
+class _RecordingIterable:
+    """The app's response iterable, copied chunk by chunk as it streams past."""
+
+    def __init__(self, result: Iterable[bytes], record: RecordedRequest,
+                 read_rest: Callable[[], None]) -> None:
+        self._result = result
+        self._record = record
+        self._read_rest = read_rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for data in self._result:
+                if data and self._record.response is not None:
+                    self._record.response._body.append(data)
+                yield data
+        except BaseException as error:
+            _failed(self._record, error)
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+            if self._record.error is None:
+                self._read_rest()
+        finally:
+            self._record._complete()

@@ -1,0 +1,80 @@
+"""The upload checks behind ``assertUploaded`` / ``assert_uploaded``: what each compares and says.
+
+``PackageIndexTestCase`` (camelCase, ``self.fail``) and the ``fake_pypi``
+fixture (snake_case, ``AssertionError``) are two faces of these functions,
+so that a failure reads the same under either runner, as ``_checks`` does
+for requests. Each check takes the test's uploads and returns the report
+when it fails; only the *hint* line on how to list everything differs
+between the faces. Matching and layout come from ``_matching``; nothing
+here knows unittest, pytest or sockets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .._matching import (
+    Criterion, Expectation, Mismatch, equal, format_report, rank, shorten, tally,
+)
+from .files import DistributionFile, normalize
+
+__all__ = ["not_uploaded", "uploaded"]
+
+__unittest = True  # hide this module's frames from test failure tracebacks
+
+
+def uploaded(uploads: list[DistributionFile], name: str, version: str | None = None,
+             filetype: str | None = None, *, limit: int | None,
+             hint: str) -> tuple[DistributionFile | None, str | None]:
+    """The latest upload of project *name* (PEP 503 normalized) and None; or None and the report.
+
+    *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it down.
+    """
+    expectation = _upload_expectation(name, version, filetype)
+    matching = [record for record in uploads if expectation.matches(record)]
+    if matching:
+        return matching[-1], None
+    return None, _report(f"Expected an upload of {expectation}; {_tally(0, uploads)}",
+                         rank(expectation, uploads), "Closest uploads", limit, hint)
+
+
+def not_uploaded(uploads: list[DistributionFile], name: str, version: str | None = None,
+                 filetype: str | None = None, *, limit: int | None, hint: str) -> str | None:
+    """The report listing the matching uploads (same matching as :func:`uploaded`), if any."""
+    expectation = _upload_expectation(name, version, filetype)
+    matching: list[tuple[DistributionFile, list[Mismatch]]] = [
+        (record, []) for record in uploads if expectation.matches(record)]
+    if not matching:
+        return None
+    return _report(f"Expected no upload of {expectation}; {_tally(len(matching), uploads)}",
+                   matching, "Matching uploads", limit, hint)
+
+
+def _report(headline: str, ranked: Sequence[tuple[DistributionFile, Any]], title: str,
+            limit: int | None, hint: str) -> str:
+    return format_report(headline, ranked, _upload_label, title=title, limit=limit, hint=hint)
+
+
+def _upload_expectation(name: str, version: str | None, filetype: str | None) -> Expectation:
+    """An expectation on a :class:`DistributionFile`, described as ``demo 1.0 (sdist)``."""
+    def same_project(record: DistributionFile) -> tuple[bool, str]:
+        return record.project == normalize(name), shorten(record.name)
+
+    criteria = [Criterion("name", shorten(name), same_project)]
+    description = name
+    if version is not None:
+        criteria.append(equal("version", version, lambda record: record.version))
+        description += f" {version}"
+    if filetype is not None:
+        criteria.append(equal("filetype", filetype, lambda record: record.filetype))
+        description += f" ({filetype})"
+    return Expectation(description, criteria)
+
+
+def _tally(matching: int, uploads: Sequence[DistributionFile]) -> str:
+    return tally(matching, len(uploads), "upload", "nothing was uploaded.")
+
+
+def _upload_label(record: DistributionFile) -> tuple[str, str, str]:
+    """The columns that name an upload in reports: name, version and file type."""
+    return record.name, record.version, record.filetype

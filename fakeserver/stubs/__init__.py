@@ -1,0 +1,7 @@
+"""TODO"""
+
+from .app import Response
+from .app import Stub
+from .app import StubApp
+
+__all__ = ["Response", "Stub", "StubApp"]

@@ -1,0 +1,341 @@
+"""Stubs: say in the test what the server answers, and hear about every near miss.
+
+``StubApp`` is a WSGI app holding stubs, each an expectation on requests
+(``_matching``) and a script of answers (``_replies``). A request no stub
+matches is answered ``404`` with a report of the closest stubs and why each
+missed, and kept in :attr:`StubApp.unmatched` so that a test can fail on
+it. Knows nothing of unittest or of sockets beyond what faults need.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import os
+import re
+import threading
+from typing import Any, Callable, Iterable
+
+from .._matching import Expectation, Mismatch, format_report, rank_by, request_expectation
+from .._journal.records import RecordedRequest, record_request
+from .replies import FAULTS, HeaderInput, Response, Step
+
+__all__ = ["Response", "Stub", "StubApp"]
+
+__unittest = True  # hide this module's frames from test failure tracebacks
+
+_REQUEST_KEYS = ("method", "path", "query", "headers", "body", "json", "form")
+_RESPONSE_KEYS = ("status", "headers", "body", "text", "json", "delay")
+_ENTRY_KEYS = ("request", "response", "times", "priority")
+
+
+class Stub:
+    """One declared exchange: what to match and what to answer; you get one from ``StubApp.stub()``.
+
+    Calls chain: ``stub.respond(503).then(201, json={...})`` answers 503
+    first, then 201 for every later call. Thread-safe.
+    """
+
+    def __init__(self, owner: "StubApp", method: str | None, path: Any,
+                 expectation: Expectation, times: int | None, priority: int, order: int) -> None:
+        self._owner = owner
+        self.method = method
+        self.path = path
+        self.expectation = expectation
+        self.times = times
+        self.priority = priority
+        self.order = order
+        #: How many requests this stub has answered.
+        self.calls = 0
+        self._steps: list[Step] = []
+
+    # -- the script --------------------------------------------------------------
+
+    def respond(self, status: int = 200, *, body: bytes | None = None, text: str | None = None,
+                json: Any = None, headers: HeaderInput = None, delay: float | None = None) -> "Stub":
+        """Answer with this response (after *delay* seconds); returns the stub."""
+        return self._add(Step(Response(status, body=body, text=text, json=json, headers=headers),
+                              delay=delay))
+
+    def then(self, status: int = 200, *, body: bytes | None = None, text: str | None = None,
+             json: Any = None, headers: HeaderInput = None, delay: float | None = None) -> "Stub":
+        """The answer to the next call; the last answer repeats for every later one."""
+        return self.respond(status, body=body, text=text, json=json, headers=headers, delay=delay)
+
+    def call(self, handler: Callable[[RecordedRequest], Any], *, delay: float | None = None) -> "Stub":
+        """Answer with ``handler(request)``: a :class:`Response` or ``(status, headers, body)``."""
+        return self._add(Step(handler=handler, delay=delay))
+
+    def fault(self, kind: str, *, pause: float = 0.01) -> "Stub":
+        """Break the last answer declared (or, alone, every answer) with a fault.
+
+        ``"reset"`` (TCP RST), ``"close"`` (closed, no response),
+        ``"malformed"`` (garbage bytes), ``"truncate"`` (the response's body
+        sent but more announced), or ``"dribble"`` (the response sent in
+        pieces of at most 16 bytes, *pause* seconds apart). So
+        ``respond(text="x").fault("truncate")`` truncates that response, and
+        ``fault("close").then(200)`` fails once, then succeeds.
+        """
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; choose one of {', '.join(FAULTS)}")
+        with self._owner._lock:
+            if self._steps and self._steps[-1].fault is None:
+                self._steps[-1].fault, self._steps[-1].pause = kind, pause
+            else:
+                self._steps.append(Step(fault=kind, pause=pause))
+        return self
+
+    def _add(self, step: Step) -> "Stub":
+        with self._owner._lock:
+            self._steps.append(step)
+        return self
+
+    def _step(self) -> Step:
+        """The step for the call just counted (``calls`` already incremented)."""
+        if not self._steps:
+            return Step()
+        return self._steps[min(self.calls, len(self._steps)) - 1]
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def used(self) -> bool:
+        """True once the stub has answered a request."""
+        return self.calls > 0
+
+    @property
+    def expired(self) -> bool:
+        """True once a stub declared with ``times=n`` has answered n requests."""
+        return self.times is not None and self.calls >= self.times
+
+    def mismatches(self, request: RecordedRequest) -> list[Mismatch]:
+        """How *request* differs from what this stub expects (expiry included)."""
+        found = self.expectation.mismatches(request)
+        if self.expired:
+            found.append(Mismatch("times", f"{self.calls} used", f"{self.times} allowed"))
+        return found
+
+    @property
+    def label(self) -> tuple[str, str]:
+        """The columns naming this stub in reports: method and path."""
+        path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
+        return self.method or "*", path or "*"
+
+    def __repr__(self) -> str:
+        extra = f" times={self.times}" if self.times is not None else ""
+        extra += f" priority={self.priority}" if self.priority else ""
+        return f"<Stub {self.expectation}{extra} calls={self.calls}>"
+
+
+class StubApp:
+    """A WSGI app answering from declared stubs; usable alone with ``AppRunner``.
+
+    The newest matching stub answers, unless another has a higher
+    ``priority``. A request no stub matches gets *unmatched_status* with a
+    plain-text near-miss report and is kept in :attr:`unmatched`. With a
+    *fallback* app, requests are handed to it while no stub is declared at
+    all. Thread-safe: stubs may be added while requests are in flight.
+    """
+
+    def __init__(self, *, unmatched_status: int = 404,
+                 fallback: Callable[..., Iterable[bytes]] | None = None) -> None:
+        self.unmatched_status = unmatched_status
+        self.fallback = fallback
+        self._lock = threading.Lock()
+        self._stubs: list[Stub] = []
+        self._unmatched: list[RecordedRequest] = []
+        self._order = 0
+        self._interrupt = threading.Event()
+
+    # -- declaring ------------------------------------------------------------------
+
+    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+             query: Any = None, headers: Any = None, body: bytes | str | None = None,
+             json: Any = None, form: Any = None,
+             predicate: Callable[[RecordedRequest], bool] | None = None,
+             times: int | None = None, priority: int = 0) -> Stub:
+        """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
+
+        *method* None (or ``"*"``) matches any method; *path* is a string, a
+        ``/items/{id}`` template or a compiled regex; *query*, *headers* and
+        *form* match as subsets; *json* by parsed equality; *predicate* is a
+        function of the :class:`RecordedRequest`. A stub with *times* expires
+        after that many answers. Without a response it answers 200, empty.
+        """
+        method = None if method in (None, "*") else method.upper()
+        if times is not None and times < 1:
+            raise ValueError(f"times must be at least 1, not {times!r}")
+        expectation = request_expectation(path, method, query=query, headers=headers, body=body,
+                                          json=json, form=form, predicate=predicate)
+        with self._lock:
+            self._order += 1
+            stub = Stub(self, method, path, expectation, times, priority, self._order)
+            self._stubs.append(stub)
+        return stub
+
+    @property
+    def stubs(self) -> list[Stub]:
+        """The declared stubs, oldest first (a copy)."""
+        with self._lock:
+            return list(self._stubs)
+
+    @property
+    def unmatched(self) -> list[RecordedRequest]:
+        """Requests no stub matched, oldest first (a copy)."""
+        with self._lock:
+            return list(self._unmatched)
+
+    def unused(self) -> list[Stub]:
+        """Stubs that never answered a request."""
+        return [stub for stub in self.stubs if not stub.used]
+
+    def reset(self, keep: Iterable[Stub] = ()) -> None:
+        """Forget the unmatched requests and every stub but those in *keep*.
+
+        The mixin does it before each test, keeping the stubs the class
+        declared (a ``StubApp.from_file(...)`` given as ``app``, or stubs
+        added in ``setUpClass``) and dropping those of earlier tests.
+        """
+        kept = set(map(id, keep))
+        with self._lock:
+            self._stubs = [stub for stub in self._stubs if id(stub) in kept]
+            self._unmatched = []
+        self._interrupt.clear()
+
+    def interrupt(self) -> None:
+        """Cut short every delay and dribble in progress (before stopping a server)."""
+        self._interrupt.set()
+
+    # -- serving -------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = record_request(environ)
+        with self._lock:
+            stubs = list(self._stubs)
+        if not stubs and self.fallback is not None:
+            return self.fallback(environ, start_response)
+        matching = [stub for stub in stubs if stub.expectation.matches(request)]
+        with self._lock:
+            live = [stub for stub in matching if not stub.expired]
+            chosen = max(live, key=lambda stub: (stub.priority, stub.order), default=None)
+            if chosen is None:
+                request.unmatched = True
+                self._unmatched.append(request)
+            else:
+                chosen.calls += 1
+                step = chosen._step()
+        if chosen is None:
+            report = self.near_miss_report(request, stubs)
+            start_response(Response(self.unmatched_status).status_line,
+                           [("Content-Type", "text/plain; charset=utf-8")])
+            return [report.encode("utf-8") + b"\n"]
+        request.stub = chosen
+        return step.reply(request, environ, start_response, self._interrupt)
+
+    def near_miss_report(self, request: RecordedRequest, stubs: list[Stub] | None = None,
+                         limit: int | None = 10) -> str:
+        """Why no stub matched *request*: the closest stubs, field by field."""
+        stubs = self.stubs if stubs is None else stubs
+        subject = f"{request.method} {request.target}"
+        if not stubs:
+            return f"No stub matched {subject}; no stubs are declared."
+        headline = f"No stub matched {subject}; {len(stubs)} stub{'s' * (len(stubs) != 1)} declared."
+        return format_report(headline, rank_by(stubs, lambda stub: stub.mismatches(request)),
+                             lambda stub: stub.label, title="Closest stubs", limit=limit,
+                             hint="call near_miss_report(request, limit=None) to see all")
+
+    # -- declarative stubs --------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, **options: Any) -> "StubApp":
+        """A StubApp with the stubs of a JSON file (see :meth:`load`)."""
+        app = cls(**options)
+        app.load(path)
+        return app
+
+    def load(self, path: str | os.PathLike) -> list[Stub]:
+        """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
+
+        Request keys: method, path, query, headers, body, json, form; response
+        keys: status, headers, body, text, json, delay; optional times and
+        priority. Raises ValueError naming the entry and the field at fault.
+        """
+        with open(path, encoding="utf-8") as file:
+            try:
+                entries = jsonlib.load(file)
+            except ValueError as error:
+                raise ValueError(f"{path}: not valid JSON: {error}") from None
+        if not isinstance(entries, list):
+            raise ValueError(f"{path}: expected a list of stubs, not {type(entries).__name__}")
+        checked = [_check_entry(f"{path}: entry {index}", entry) for index, entry in enumerate(entries)]
+        return [self._declare(entry) for entry in checked]
+
+    def _declare(self, entry: dict[str, Any]) -> Stub:
+        request, response = entry["request"], dict(entry.get("response", {}))
+        status = response.pop("status", 200)
+        body = response.pop("body", None)
+        stub = self.stub(request.get("method"), request.get("path"), query=request.get("query"),
+                         headers=request.get("headers"), body=request.get("body"),
+                         json=request.get("json"), form=request.get("form"),
+                         times=entry.get("times"), priority=entry.get("priority", 0))
+        return stub.respond(status, body=body.encode("utf-8") if body is not None else None,
+                            **response)
+
+
+def _check_entry(where: str, entry: Any) -> dict[str, Any]:
+    """Validate one declarative stub; ValueError names the field at fault."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}: expected an object, not {type(entry).__name__}")
+    _known_keys(where, entry, _ENTRY_KEYS)
+    request = entry.get("request")
+    if not isinstance(request, dict):
+        raise ValueError(f"{where}: 'request' must be an object")
+    response = entry.get("response", {})
+    if not isinstance(response, dict):
+        raise ValueError(f"{where}: 'response' must be an object")
+    _known_keys(f"{where}: request", request, _REQUEST_KEYS)
+    _known_keys(f"{where}: response", response, _RESPONSE_KEYS)
+    types: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+        "request.method": (request.get("method"), str),
+        "request.path": (request.get("path"), str),
+        "request.query": (request.get("query"), dict),
+        "request.headers": (request.get("headers"), dict),
+        "request.body": (request.get("body"), str),
+        "request.form": (request.get("form"), dict),
+        "response.status": (response.get("status"), int),
+        "response.headers": (response.get("headers"), dict),
+        "response.body": (response.get("body"), str),
+        "response.text": (response.get("text"), str),
+        "response.delay": (response.get("delay"), (int, float)),
+        "times": (entry.get("times"), int),
+        "priority": (entry.get("priority"), int),
+    }
+    for field, (value, kind) in types.items():
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            expected = kind.__name__ if isinstance(kind, type) else "number"
+            raise ValueError(f"{where}: {field} must be {_JSON_NAMES.get(expected, expected)}, "
+                             f"not {value!r}")
+    for field, mapping, lists in (("request.query", request.get("query"), True),
+                                  ("request.form", request.get("form"), True),
+                                  ("request.headers", request.get("headers"), False),
+                                  ("response.headers", response.get("headers"), False)):
+        for key, value in (mapping or {}).items():
+            values = value if lists and isinstance(value, list) else [value]
+            if not all(isinstance(item, str) for item in values):
+                wanted = "a string or a list of strings" if lists else "a string"
+                raise ValueError(f"{where}: {field}[{key!r}] must be {wanted}, not {value!r}")
+    try:
+        Response(response.get("status", 200), body=b"" if "body" in response else None,
+                 text=response.get("text"), json=response.get("json"))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{where}: response: {error}") from None
+    return entry
+
+
+_JSON_NAMES = {"str": "a string", "dict": "an object", "int": "an integer", "number": "a number"}
+
+
+def _known_keys(where: str, mapping: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(mapping) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown field {unknown[0]!r}; expected one of "
+                         f"{', '.join(allowed)}")
