@@ -155,12 +155,14 @@ def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str
 
 
 def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[RecordedRequest],
-                         stubs: Any, *, limit: int | None, allow_hint: str) -> str | None:
+                         stubs: Any, *, limit: int | None, allow_hint: str,
+                         no_stubs_hint: str) -> str | None:
     """The report of what went wrong on the server's side during a test, if anything did.
 
     *errors* are the app's exceptions, with tracebacks; *unmatched* the
     requests no stub of *stubs* (a ``StubApp``) matched, each explained by
-    its near misses; *allow_hint* says how to let them pass.
+    its near misses; *allow_hint* says how to let them pass, and
+    *no_stubs_hint*, when no stub is declared at all, how to declare one.
     """
     problems = []
     raised = app_errors(errors)
@@ -168,6 +170,8 @@ def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[Re
         problems.append(raised)
     if unmatched:
         reports = "\n\n".join(stubs.near_miss_report(request, limit=limit) for request in unmatched)
+        if not stubs.stubs:
+            reports += f"\n\n{no_stubs_hint}"
         problems.append(f"{plural(len(unmatched), 'request')} matched no stub ({allow_hint}):\n"
                         f"{reports}")
     return "\n\n".join(problems) if problems else None

@@ -17,7 +17,7 @@ from .base import HandleBase
 from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
-from .._http.runner import AppRunner, demo_app
+from .._http.runner import AppRunner
 from ..stubs.app import StubApp
 from ..tls import CA_FILE
 
@@ -37,9 +37,9 @@ _Handle = TypeVar("_Handle", bound="FakeServer")
 class FakeServer(ServedApp, HandleBase):
     """A running server recording every exchange; you get one from ``fake_http`` or ``fake_server_factory``.
 
-    Serves *app* (any WSGI callable), or stubs declared with :meth:`stub`
-    when *app* is None (which answer like the demo app while none is
-    declared). Assertions raise ``AssertionError`` with the same text as
+    Serves *app* (any WSGI callable), or when *app* is None the stubs
+    declared with :meth:`stub` and nothing else: a request no stub matches
+    fails the test, even when none is declared. Assertions raise ``AssertionError`` with the same text as
     ``ServerTestCase``'s. The journal is thread-safe; the fixtures reset it
     before each test.
     """
@@ -54,11 +54,13 @@ class FakeServer(ServedApp, HandleBase):
     # How reports and errors name the settings
     _requests_shown = "max_requests_shown"
     _no_stubs = "this server serves app={app!r}; stubs are served only when no app is given"
+    _how_to_stub = ("No stubs are declared: declare one with .stub(...) on the fake server, or "
+                    "serve app=fakeserver.demo_app to accept any request.")
 
     def __init__(self, app: Callable[..., Any] | None = None, *, tls: bool = False,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         #: The WSGI app served (a :class:`StubApp` when none was given).
-        self.app = app if app is not None else StubApp(fallback=demo_app)
+        self.app = app if app is not None else StubApp()
         #: The StubApp served, or None when serving an app of your own.
         self.stubs = self.app if isinstance(self.app, StubApp) else None
         self.recorder = Recorder(self.app)

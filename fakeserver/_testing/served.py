@@ -51,6 +51,8 @@ class ServedApp(Face):
     #: Why ``stub()`` fails on an app of the user's own; formatted with
     #: ``name`` (the class's) and ``app``.
     _no_stubs: ClassVar[str]
+    #: How to fix a request that found no stub at all: declare one, or serve the demo app.
+    _how_to_stub: ClassVar[str]
     #: ``len(server.errors)`` when the test began: the later ones are its own.
     _first_error: int = 0
 
@@ -82,7 +84,8 @@ class ServedApp(Face):
             self.server.errors[self._first_error:],
             [] if self.allow_unmatched_requests else unmatched, self.stubs,
             limit=self._request_style.limit,
-            allow_hint=f"set allow_unmatched_requests = True on {self._settings_on} to allow it")
+            allow_hint=f"set allow_unmatched_requests = True on {self._settings_on} to allow it",
+            no_stubs_hint=self._how_to_stub)
 
     # -- stubs ---------------------------------------------------------------------
 

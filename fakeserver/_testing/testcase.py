@@ -18,7 +18,7 @@ from .base import MixinBase
 from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
-from .._http.runner import AppRunner, demo_app
+from .._http.runner import AppRunner
 from ..stubs.app import Stub, StubApp
 from ..tls import CA_FILE
 
@@ -43,13 +43,14 @@ class ServerTestCase(ServedApp, MixinBase):
     so it stops even if a subclass's ``setUpClass`` fails afterwards. Each
     test starts with an empty journal (``self.requests``) and the stubs the
     class declared; an exception raised by the app during a test, or a
-    request no stub matched, fails that test.
+    request no stub matched (even when the test declared none), fails that
+    test.
     """
 
     # Configuration (override per subclass)
     #: A WSGI callable, or a factory for one: a function of no arguments or
-    #: a method taking only the class. None serves stubs (``self.stub()``);
-    #: while a test declares none, they answer like the demo app.
+    #: a method taking only the class. None serves stubs (``self.stub()``)
+    #: and nothing else; ``fakeserver.demo_app`` accepts any request.
     app: Any = None
     #: The interface to bind; loopback unless you need another.
     server_host: str = "127.0.0.1"
@@ -67,6 +68,8 @@ class ServerTestCase(ServedApp, MixinBase):
     # How reports and errors name the settings
     _requests_shown = "maxRequestsShown"
     _no_stubs = "{name} serves app={app!r}; stubs are served only when the app setting is None"
+    _how_to_stub = ("No stubs are declared: declare one with self.stub(...), or set "
+                    "app = fakeserver.demo_app on the test case to accept any request.")
 
     # State set by setUpClass
     server: AppRunner
@@ -95,7 +98,7 @@ class ServerTestCase(ServedApp, MixinBase):
         """Turn the ``app`` setting into a WSGI callable (see its comment)."""
         raw = inspect.getattr_static(cls, "app")
         if raw is None:
-            return StubApp(fallback=demo_app)
+            return StubApp()
         if isinstance(raw, classmethod):
             return raw.__get__(None, cls)()
         if isinstance(raw, staticmethod):

@@ -47,7 +47,8 @@ def test_stubs_and_assertions(fake_http):
 def test_journal_stubs_and_settings_are_fresh_per_test(fake_http, tmp_path):
     assert fake_http.requests == [] and fake_http.stubs.stubs == []
     assert fake_http.allow_unmatched_requests is False
-    assert fetch(fake_http.url)[1].startswith(b"Hello world!")  # no stubs: the demo app
+    assert fetch(fake_http.url)[0] == 404  # no stubs: strict, nothing but stubs is served
+    fake_http.allow_unmatched_requests = True
     path = tmp_path / "stubs.json"
     path.write_text(json.dumps([{"request": {"path": "/f"}, "response": {"text": "from file"}}]))
     fake_http.load_stubs(path)
@@ -239,6 +240,11 @@ class PytestPluginTest(unittest.TestCase):
               POST /upload         path '/uplod' != '/upload'
             """), output)
         self.assertIn("FAILED test_example.py::test_unmatched - fakeserver: 1 request", output)
+        self.assertIn(textwrap.dedent("""\
+            No stub matched GET /other?q=1; no stubs are declared.
+
+            No stubs are declared: declare one with .stub(...) on the fake server, or serve app=fakeserver.demo_app to accept any request.
+            """), output)  # test_assertion: fake_http serves nothing but stubs
         self.assertIn("fakeserver: the app raised 1 exception during this test:\nTraceback", output)
         self.assertIn('ZeroDivisionError: the app divided by zero', output)
         # A test failing for its own reason also shows the server's side.
