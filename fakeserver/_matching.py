@@ -14,7 +14,9 @@ import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypedDict
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+from ._targets import is_url
 
 if TYPE_CHECKING:
     from ._journal.records import RecordedRequest
@@ -229,9 +231,10 @@ def request_expectation(path: str | re.Pattern | None = None, method: str | None
     """An expectation on a recorded HTTP request (and its response status).
 
     *path* is a string (one containing ``?`` also requires that query, as
-    a subset), a ``/items/{id}`` template or a compiled regex; None matches
-    any, as does a *method* of None. Raises TypeError for a keyword that is
-    not a criterion.
+    a subset; a full URL is matched by its path and query), a
+    ``/items/{id}`` template or a compiled regex; None matches any, as does
+    a *method* of None. Raises TypeError for a keyword that is not a
+    criterion.
     """
     for name in criteria:
         if name not in _CRITERIA:
@@ -241,6 +244,9 @@ def request_expectation(path: str | re.Pattern | None = None, method: str | None
     if method is not None:
         method = method.upper()
         checks.append(equal("method", method, lambda r: r.method))
+    if isinstance(path, str) and is_url(path):
+        parts = urlsplit(path)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if isinstance(path, str) and "?" in path:
         path, query_text = path.split("?", 1)
         criteria["query"] = {**parse_qs(query_text, keep_blank_values=True),

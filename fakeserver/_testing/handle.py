@@ -17,6 +17,7 @@ from .base import HandleBase
 from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
+from .._targets import check_target
 from .._http.runner import AppRunner
 from ..stubs.app import StubApp
 from ..tls import CA_FILE
@@ -121,6 +122,7 @@ class FakeServer(ServedApp, HandleBase):
         Matching as ``ServerTestCase.assertRequested``.
         """
         __tracebackhide__ = True
+        check_target("assert_requested", path, method)
         match, report = checks.requested(self.requests, path, method, count=count,
                                          style=self._request_style, **criteria)
         self._check(report)
@@ -130,6 +132,7 @@ class FakeServer(ServedApp, HandleBase):
                              **criteria: Unpack[ExchangeCriteria]) -> None:
         """Raise if any recorded request matches (same matching as :meth:`assert_requested`)."""
         __tracebackhide__ = True
+        check_target("assert_not_requested", path, method)
         self._check(checks.not_requested(self.requests, path, method, style=self._request_style,
                                          **criteria))
 

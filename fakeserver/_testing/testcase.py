@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import checks
 from .base import MixinBase
+from .misuse import PerTest
 from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
+from .._targets import check_target
 from .._http.runner import AppRunner
 from ..stubs.app import Stub, StubApp
 from ..tls import CA_FILE
@@ -83,7 +85,7 @@ class ServerTestCase(ServedApp, MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
+        super().setUpClass()
         app = cls._resolve_app()
         cls.stubs = app if isinstance(app, StubApp) else None
         cls._class_stubs = None  # taken at the first setUp, after any subclass setUpClass
@@ -115,7 +117,7 @@ class ServerTestCase(ServedApp, MixinBase):
         return raw
 
     def setUp(self) -> None:
-        super().setUp()  # type: ignore[misc]
+        super().setUp()
         if self.stubs is not None and self._class_stubs is None:
             type(self)._class_stubs = self.stubs.stubs  # first test: what the class declared stays
         self._begin_test(keep=self._class_stubs or ())
@@ -126,6 +128,10 @@ class ServerTestCase(ServedApp, MixinBase):
         report = self._server_side_problems()
         if report is not None:
             self.fail(report)  # type: ignore[attr-defined]
+
+    if not TYPE_CHECKING:  # at run time: refused on the class, pointing to the class-wide way
+        stub = PerTest(ServedApp.stub, "cls.stubs.stub(...)")
+        load_stubs = PerTest(ServedApp.load_stubs, "cls.stubs.load(path)")
 
     def url(self, path: str = "/") -> str:
         """The absolute URL of *path* on the test server."""
@@ -145,6 +151,7 @@ class ServerTestCase(ServedApp, MixinBase):
         response, *predicate* is a function of the request. Returns the most
         recent match.
         """
+        check_target("assertRequested", path, method)
         match, report = checks.requested(self.requests, path, method, count=count,
                                          style=self._request_style, **criteria)
         self._check(report, msg)
@@ -153,6 +160,7 @@ class ServerTestCase(ServedApp, MixinBase):
     def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
                            msg: str | None = None, **criteria: Unpack[ExchangeCriteria]) -> None:
         """Fail if any recorded request matches (same matching as :meth:`assertRequested`)."""
+        check_target("assertNotRequested", path, method)
         self._check(checks.not_requested(self.requests, path, method, style=self._request_style,
                                          **criteria), msg)
 

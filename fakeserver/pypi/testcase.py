@@ -62,7 +62,7 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
+        super().setUpClass()
         cls.index = PackageIndex(cls.index_root, users=cls.index_users)
         cls.index_recorder = Recorder(cls.index)
         cls.index_server = AppRunner(cls.index_recorder)
@@ -71,7 +71,7 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
         cls.upload_url = cls.index_server.url + "/legacy/"
 
     def setUp(self) -> None:
-        super().setUp()  # type: ignore[misc]
+        super().setUp()
         self.index_recorder.clear()
         self._index_mark = self.index.last_serial
         self._index_errors = len(self.index_server.errors)

@@ -66,7 +66,7 @@ class SMTPServerTestCase(MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
+        super().setUpClass()
         cls.smtp_server = SMTPServer(cls.smtp_bind_host, cls.smtp_bind_port,
                                      users=cls.smtp_users, max_size=cls.smtp_max_size,
                                      starttls=cls.smtp_starttls, tls=cls.smtp_tls,
@@ -75,7 +75,7 @@ class SMTPServerTestCase(MixinBase):
         cls.smtp_host, cls.smtp_port = cls.smtp_server.address
 
     def setUp(self) -> None:
-        super().setUp()  # type: ignore[misc]
+        super().setUp()
         self.smtp_server.clear()
         saved = {name: getattr(self.smtp_server, name) for name in SETTINGS}
         self.addCleanup(self._restore_smtp_settings, saved)  # type: ignore[attr-defined]

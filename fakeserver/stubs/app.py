@@ -20,6 +20,7 @@ from .._matching import (
     request_expectation,
 )
 from .._journal.recorder import record_request
+from .._targets import check_target
 from .._journal.records import RecordedRequest
 from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
@@ -171,6 +172,7 @@ class StubApp:
         if "status" in criteria:
             raise TypeError("a stub matches requests before they are answered, so it takes no "
                             "status=; give the status it answers with to .respond(status)")
+        check_target("stub", path, method, method_first=True)
         method = None if method in (None, "*") else method.upper()
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1, not {times!r}")
