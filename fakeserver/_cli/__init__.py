@@ -10,4 +10,6 @@ this package holds what it shows and keeps of each exchange:
   exchange or mail message, for the terminal.
 - ``exchange_json`` and ``message_json``: the same as JSON objects, for the
   ``--journal`` file and the endpoint.
+- ``scenarios``: the endpoints reading, moving and resetting the scenarios
+  of the stubs served, under ``/__fakeserver__/scenarios``.
 """

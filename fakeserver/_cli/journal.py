@@ -14,6 +14,7 @@ import datetime
 import json
 from typing import Any, Callable, Iterable, Iterator, cast
 
+from .scenarios import is_scenarios_path, serve_scenarios
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
 from ..smtp.server import ReceivedMessage
@@ -131,8 +132,9 @@ class JournalApp:
     """WSGI middleware around a :class:`Recorder`: the control endpoint, and a callback per exchange.
 
     ``GET /__fakeserver__/requests`` answers the journal as a JSON list of
-    :func:`exchange_json` objects, ``DELETE`` there clears it; neither
-    reaches the app nor the journal. Every other exchange is passed to
+    :func:`exchange_json` objects, ``DELETE`` there clears it; the
+    scenario endpoints are :mod:`.scenarios`'. None reaches the app nor the
+    journal. Every other exchange is passed to
     *on_exchange* once it is over (from the connection's thread).
     """
 
@@ -143,6 +145,8 @@ class JournalApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self._control(environ, start_response)
+        if is_scenarios_path(environ.get("PATH_INFO", "")):
+            return serve_scenarios(self.recorder.app, environ, start_response)
         try:
             result = self.recorder(environ, start_response)
         except BaseException:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .._matching import (
     ExchangeCriteria, Expectation, Mismatch, ReportStyle, format_report, plural, rank,
     request_expectation, tally,
 )
 from .._journal.records import RecordedRequest
+from ..stubs.scenarios import STARTED
 
 if TYPE_CHECKING:
     import re
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "all_stubs_used", "app_errors", "not_requested", "request_count", "request_label",
-    "requested", "requests_in_order", "server_side_problems",
+    "requested", "requests_in_order", "scenario_state", "server_side_problems",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -139,6 +140,23 @@ def all_stubs_used(stubs: Sequence[Any], requests: list[RecordedRequest], *,
             rows.append((stub, ["no requests were recorded"]))
     headline = f"Expected every stub to be used; {len(unused)} of {len(stubs)} never were."
     return format_report(headline, rows, lambda stub: stub.label, title="Unused stubs", style=style)
+
+
+def scenario_state(scenarios: Mapping[str, str], name: str, expected: str) -> str | None:
+    """The report, unless scenario *name* is in state *expected*.
+
+    *scenarios* are those a ``StubApp`` knows, with their states; a name
+    it does not know is in ``"Started"``, and the report lists the known
+    ones, for the typo it may be.
+    """
+    actual = scenarios.get(name, STARTED)
+    if actual == expected:
+        return None
+    report = f"Expected scenario {name!r} to be {expected!r}; it is {actual!r}."
+    if name not in scenarios:
+        known = ", ".join(map(repr, sorted(scenarios))) or "none"
+        report += f"\nNo stub names scenario {name!r}; the scenarios are: {known}."
+    return report
 
 
 def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str | None:

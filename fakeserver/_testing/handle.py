@@ -146,6 +146,19 @@ class FakeServer(ServedApp, HandleBase):
         __tracebackhide__ = True
         self._check(checks.requests_in_order(self.requests, expected, style=self._request_style))
 
+    def scenario_state(self, name: str) -> str:
+        """The state of scenario *name* (``"Started"`` until a stub or the test moves it)."""
+        return self._stub_app().scenario_state(name)
+
+    def set_scenario_state(self, name: str, state: str) -> None:
+        """Move scenario *name* to *state* for the rest of this test."""
+        self._stub_app().set_scenario_state(name, state)
+
+    def assert_scenario_state(self, name: str, state: str) -> None:
+        """Raise unless scenario *name* is in *state*."""
+        __tracebackhide__ = True
+        self._check(checks.scenario_state(self._stub_app().scenarios, name, state))
+
     def assert_all_stubs_used(self) -> None:
         """Raise naming every stub of this test that answered no request."""
         __tracebackhide__ = True

@@ -31,7 +31,7 @@ TEST_SET_UP = "_fakeserver_set_up"
 
 
 def _written(cls: type) -> str:
-    """A class as a user names it in a class statement: ``unittest.TestCase``, ``ServerTestCase``."""
+    """A class as a class statement names it: ``unittest.TestCase``, ``ServerTestCase``."""
     if cls.__module__.split(".")[0] == "unittest":
         return f"unittest.{cls.__name__}"
     return cls.__name__

@@ -95,10 +95,13 @@ class ServedApp(Face):
         return self.stubs
 
     def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
-             times: int | None = None, priority: int = 0,
+             times: int | None = None, priority: int = 0, scenario: str | None = None,
+             state: str | None = None, new_state: str | None = None,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub for this test (see :meth:`StubApp.stub`); chain ``.respond(...)``."""
-        return self._stub_app().stub(method, path, times=times, priority=priority, **criteria)
+        return self._stub_app().stub(method, path, times=times, priority=priority,
+                                     scenario=scenario, state=state, new_state=new_state,
+                                     **criteria)
 
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare this test's stubs from a JSON file (see :meth:`StubApp.load`)."""

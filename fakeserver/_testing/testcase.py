@@ -176,6 +176,20 @@ class ServerTestCase(ServedApp, MixinBase):
         self._check(checks.requests_in_order(self.requests, expected, style=self._request_style),
                     msg)
 
+    # -- scenarios ---------------------------------------------------------------
+
+    def scenarioState(self, name: str) -> str:
+        """The state of scenario *name* (``"Started"`` until a stub or the test moves it)."""
+        return self._stub_app().scenario_state(name)
+
+    def setScenarioState(self, name: str, state: str) -> None:
+        """Move scenario *name* to *state* for the rest of this test."""
+        self._stub_app().set_scenario_state(name, state)
+
+    def assertScenarioState(self, name: str, state: str, msg: str | None = None) -> None:
+        """Fail unless scenario *name* is in *state*."""
+        self._check(checks.scenario_state(self._stub_app().scenarios, name, state), msg)
+
     def assertAllStubsUsed(self, msg: str | None = None) -> None:
         """Fail naming every stub of this test that answered no request, with its closest request."""
         self._check(checks.all_stubs_used(self._stub_app().stubs, self.requests,

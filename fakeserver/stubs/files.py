@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .replies import Response
+from .scenarios import ScenarioRule
 
 if TYPE_CHECKING:
     from .app import Stub, StubApp
@@ -22,7 +23,7 @@ __all__ = ["load_stub_file"]
 
 _REQUEST_KEYS = ("method", "path", "query", "headers", "body", "json", "form")
 _RESPONSE_KEYS = ("status", "headers", "body", "text", "json", "delay")
-_ENTRY_KEYS = ("request", "response", "times", "priority")
+_ENTRY_KEYS = ("request", "response", "times", "priority", "scenario", "state", "new_state")
 
 
 def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
@@ -48,7 +49,8 @@ def _declare(app: StubApp, entry: dict[str, Any]) -> Stub:
     status = response.pop("status", 200)
     body = response.pop("body", None)
     stub = app.stub(method, path, times=entry.get("times"), priority=entry.get("priority", 0),
-                    **request)
+                    scenario=entry.get("scenario"), state=entry.get("state"),
+                    new_state=entry.get("new_state"), **request)
     return stub.respond(status, body=body.encode("utf-8") if body is not None else None,
                         **response)
 
@@ -80,6 +82,9 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
         "response.delay": (response.get("delay"), (int, float)),
         "times": (entry.get("times"), int),
         "priority": (entry.get("priority"), int),
+        "scenario": (entry.get("scenario"), str),
+        "state": (entry.get("state"), str),
+        "new_state": (entry.get("new_state"), str),
     }
     for field, (value, kind) in types.items():
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
@@ -100,6 +105,10 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
                  text=response.get("text"), json=response.get("json"))
     except (ValueError, TypeError) as error:
         raise ValueError(f"{where}: response: {error}") from None
+    try:
+        ScenarioRule.of(entry.get("scenario"), entry.get("state"), entry.get("new_state"))
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
     return entry
 
 

@@ -56,6 +56,17 @@ def test_journal_stubs_and_settings_are_fresh_per_test(fake_http, tmp_path):
     fake_http.assert_request_count(2)
     PORTS.append(fake_http.address)
 
+def test_scenarios(fake_http):
+    fake_http.stub("POST", "/cart", scenario="cart", state="Started",
+                   new_state="has-item").respond(201)
+    assert fake_http.scenario_state("cart") == "Started"
+    assert fetch(fake_http.url_for("/cart"), b"apple")[0] == 201
+    fake_http.assert_scenario_state("cart", "has-item")
+    fake_http.set_scenario_state("cart", "Started")
+    with pytest.raises(AssertionError, match="^Expected scenario 'cart' to be 'has-item'; "
+                                             "it is 'Started'.$"):
+        fake_http.assert_scenario_state("cart", "has-item")
+
 def test_one_server_per_session():
     assert len(PORTS) == 2 and PORTS[0] == PORTS[1]
 
@@ -222,7 +233,7 @@ class PytestPluginTest(unittest.TestCase):
 
     def test_fixtures_pass(self) -> None:
         output, counts = self.run_pytest(PASSING)
-        self.assertEqual(counts, {"passed": 9}, output)
+        self.assertEqual(counts, {"passed": 10}, output)
 
     def test_failures_read_like_the_mixins(self) -> None:
         output, counts = self.run_pytest(FAILING)
@@ -302,7 +313,7 @@ class PytestPluginTest(unittest.TestCase):
             "def test_one_server_per_session", "def _not_with_xdist").replace(
             "def test_factory_servers_stopped", "def _not_with_xdist_either"),
             "-p", "xdist", "-n", "2")
-        self.assertEqual(counts, {"passed": 7}, output)
+        self.assertEqual(counts, {"passed": 8}, output)
         self.assertIn("2 workers", output)
 
 
