@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Criterion", "ExchangeCriteria", "Expectation", "Mismatch", "ReportStyle", "RequestCriteria",
-    "format_report", "plural", "rank", "rank_by", "request_expectation", "shorten", "tally",
+    "count_met", "format_report", "plural", "rank", "rank_by", "request_expectation", "shorten",
+    "tally", "within",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -294,6 +295,16 @@ def tally(matching: int, total: int, noun: str, empty: str) -> str:
     if total == 0:
         return empty
     return f"{matching} of {plural(total, noun)} {'matches' if matching == 1 else 'match'}."
+
+
+def count_met(matching: int, count: int | None) -> bool:
+    """Whether *matching* records satisfy a check asking for exactly *count* (None: at least one)."""
+    return matching == count if count is not None else matching > 0
+
+
+def within(waited: float | None) -> str:
+    """`` within 0.5s``, for the headline of a check that waited *waited* seconds; else ``""``."""
+    return f" within {waited:g}s" if waited is not None else ""
 
 
 def rank(expectation: Expectation, records: Iterable[Any]) -> list[tuple[Any, list[Mismatch]]]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .._matching import (
-    ExchangeCriteria, Expectation, Mismatch, ReportStyle, format_report, plural, rank,
-    request_expectation, tally,
+    ExchangeCriteria, Expectation, Mismatch, ReportStyle, count_met, format_report, plural, rank,
+    request_expectation, tally, within,
 )
 from .._journal.records import RecordedRequest
 from ..stubs.scenarios import STARTED
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "all_stubs_used", "app_errors", "not_requested", "request_count", "request_label",
-    "requested", "requests_in_order", "scenario_state", "server_side_problems",
+    "requested", "requested_by", "requests_in_order", "scenario_state", "server_side_problems",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -49,16 +49,27 @@ def _tally(matching: int, total: int) -> str:
 
 def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
               method: str | None = None, *, count: int | None = None, style: ReportStyle,
+              first: bool = False, waited: float | None = None,
               **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
-    """The most recent match and None; or None and the report when too few (or not *count*) match."""
+    """The most recent match (the *first* one if asked) and None; or None and the report
+    when too few (or not *count*) match, saying it *waited* that many seconds if it did."""
     expectation = request_expectation(path, method, **criteria)
     matching = [request for request in requests if expectation.matches(request)]
-    if (len(matching) == count) if count is not None else matching:
-        return (matching[-1] if matching else None), None
+    if count_met(len(matching), count):
+        return (matching[0 if first else -1] if matching else None), None
     wanted = "a request" if count is None else plural(count, "request")
-    headline = f"Expected {wanted} matching {expectation}; {_tally(len(matching), len(requests))}"
+    headline = (f"Expected {wanted} matching {expectation}{within(waited)}; "
+                f"{_tally(len(matching), len(requests))}")
     return None, format_report(headline, rank(expectation, requests), request_label,
                                title="Closest recorded requests", style=style)
+
+
+def requested_by(path: str | re.Pattern | None, method: str | None = None, *,
+                 count: int | None = None,
+                 **criteria: Unpack[ExchangeCriteria]) -> Callable[[list[RecordedRequest]], bool]:
+    """Whether a journal passes :func:`requested` with these arguments: what a wait waits for."""
+    expectation = request_expectation(path, method, **criteria)
+    return lambda requests: count_met(sum(map(expectation.matches, requests)), count)
 
 
 def not_requested(requests: list[RecordedRequest], path: str | re.Pattern | None,

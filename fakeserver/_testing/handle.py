@@ -115,17 +115,30 @@ class FakeServer(ServedApp, HandleBase):
     # -- assertions ---------------------------------------------------------------------
 
     def assert_requested(self, path: str | re.Pattern | None, method: str | None = None, *,
-                         count: int | None = None,
+                         count: int | None = None, timeout: float | None = None,
                          **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Raise unless at least one (or exactly *count*) recorded requests match; return the latest.
 
-        Matching as ``ServerTestCase.assertRequested``.
+        Matching and *timeout* as ``ServerTestCase.assertRequested``.
         """
         __tracebackhide__ = True
-        check_target("assert_requested", path, method)
-        match, report = checks.requested(self.requests, path, method, count=count,
-                                         style=self._request_style, **criteria)
+        match, report = self._requested("assert_requested", path, method, count, timeout,
+                                        **criteria)
         self._check(report)
+        return match
+
+    def wait_for_request(self, path: str | re.Pattern | None = None, method: str | None = None,
+                         *, timeout: float = 5.0,
+                         **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest:
+        """Block until a matching request is recorded and return it, as ``waitForRequest`` does.
+
+        Raises ``AssertionError`` with the near-miss report after *timeout* seconds.
+        """
+        __tracebackhide__ = True
+        match, report = self._requested("wait_for_request", path, method, None, timeout,
+                                        first=True, **criteria)
+        self._check(report)
+        assert match is not None  # a check for at least one request passed
         return match
 
     def assert_not_requested(self, path: str | re.Pattern | None, method: str | None = None,

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, ClassVar, Iterable
 from . import checks
 from .base import Face
 from .._matching import ReportStyle
+from .._targets import check_target
 
 if TYPE_CHECKING:
     from .._http.runner import AppRunner
     from .._journal.recorder import Recorder
     from .._journal.records import RecordedRequest
-    from .._matching import RequestCriteria
+    from .._matching import ExchangeCriteria, RequestCriteria
     from ..stubs.app import Stub, StubApp
 
     if sys.version_info >= (3, 11):
@@ -72,6 +73,21 @@ class ServedApp(Face):
         if self.stubs is not None:
             self.stubs.reset(keep=keep)
         self._first_error = len(self.server.errors)
+
+    def _requested(self, call: str, path: str | re.Pattern | None, method: str | None,
+                   count: int | None, timeout: float | None, *, first: bool = False,
+                   **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
+        """What ``assertRequested`` and ``waitForRequest`` (as *call* names them) find.
+
+        With a *timeout*, waits first (without polling) until the journal
+        passes the check, or the time is up.
+        """
+        check_target(call, path, method)
+        if timeout is not None:
+            self.recorder.wait_for(checks.requested_by(path, method, count=count, **criteria),
+                                   timeout)
+        return checks.requested(self.requests, path, method, count=count, first=first,
+                                waited=timeout, style=self._request_style, **criteria)
 
     def _server_side_problems(self) -> str | None:
         """What went wrong on the server's side in this test (app errors, unmatched requests), or None.

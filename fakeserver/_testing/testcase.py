@@ -140,7 +140,8 @@ class ServerTestCase(ServedApp, MixinBase):
     # -- assertions ---------------------------------------------------------------
 
     def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
-                        count: int | None = None, msg: str | None = None,
+                        count: int | None = None, timeout: float | None = None,
+                        msg: str | None = None,
                         **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Fail unless at least one (or exactly *count*) recorded requests match.
 
@@ -148,13 +149,28 @@ class ServerTestCase(ServedApp, MixinBase):
         template, a compiled regex or None for any; the other criteria are
         those of :class:`ExchangeCriteria`: *query*, *headers* and *form*
         match as subsets, *json* by parsed equality, *status* against the
-        response, *predicate* is a function of the request. Returns the most
-        recent match.
+        response, *predicate* is a function of the request. With *timeout*,
+        blocks up to that many seconds for the requests to arrive (returning
+        as soon as they have). Returns the most recent match.
         """
-        check_target("assertRequested", path, method)
-        match, report = checks.requested(self.requests, path, method, count=count,
-                                         style=self._request_style, **criteria)
+        match, report = self._requested("assertRequested", path, method, count, timeout,
+                                        **criteria)
         self._check(report, msg)
+        return match
+
+    def waitForRequest(self, path: str | re.Pattern | None = None, method: str | None = None, *,
+                       timeout: float = 5.0, msg: str | None = None,
+                       **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest:
+        """Block until a request matching (as in :meth:`assertRequested`) is recorded; return it.
+
+        Returns the first match as soon as its exchange is recorded, for
+        clients that call from a thread, a subprocess or an event loop; fails
+        with the near-miss report after *timeout* seconds.
+        """
+        match, report = self._requested("waitForRequest", path, method, None, timeout, first=True,
+                                        **criteria)
+        self._check(report, msg)
+        assert match is not None  # a check for at least one request passed
         return match
 
     def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,

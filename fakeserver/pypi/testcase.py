@@ -14,7 +14,7 @@ from typing import Mapping
 
 from .._testing.checks import app_errors
 from .._testing.base import MixinBase
-from .checks import not_uploaded, uploaded
+from .checks import not_uploaded, upload_arrived, uploaded
 from .files import DistributionFile
 from .index import PackageIndex
 from .testing import IndexUnderTest
@@ -98,6 +98,21 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
         match, report = uploaded(self.uploads, name, version, filetype,
                                  style=self._style("maxUploadsShown"))
         self._check(report, msg)
+        return match
+
+    def waitForUpload(self, name: str, version: str | None = None, *, filetype: str | None = None,
+                      timeout: float = 5.0, msg: str | None = None) -> DistributionFile:
+        """Block until a file of project *name* is uploaded (as in :meth:`assertUploaded`); return it.
+
+        Returns the first match as soon as its upload is over, for clients
+        running in a thread or a subprocess; fails with the report of the
+        uploads after *timeout* seconds.
+        """
+        match, report = upload_arrived(self.index_recorder, lambda: self.uploads, name, version,
+                                       filetype, timeout=timeout,
+                                       style=self._style("maxUploadsShown"))
+        self._check(report, msg)
+        assert match is not None  # a check for at least one upload passed
         return match
 
     def assertNotUploaded(self, name: str, version: str | None = None,

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from typing import Sequence
 
 from .._testing.base import HandleBase
-from .checks import mail_sent, no_mail_sent
+from .checks import mail_arrived, mail_sent, no_mail_sent
 from .server import ReceivedMessage, SMTPServer
 
 __all__ = ["FakeSMTPServer"]
@@ -44,6 +44,19 @@ class FakeSMTPServer(SMTPServer, HandleBase):
                                   style=self._style("max_messages_shown"))
         self._check(report)
         return match.message if match is not None else None
+
+    def wait_for_mail(self, to: str | Sequence[str] | None = None, sender: str | None = None,
+                      subject: str | None = None, *, timeout: float = 5.0) -> EmailMessage:
+        """Block until a matching message is sent and return it, as ``waitForMail`` does.
+
+        Raises ``AssertionError`` listing the messages sent after *timeout* seconds.
+        """
+        __tracebackhide__ = True
+        match, report = mail_arrived(self, to, sender, subject, timeout=timeout,
+                                     style=self._style("max_messages_shown"))
+        self._check(report)
+        assert match is not None  # a check for at least one message passed
+        return match.message
 
     def assert_no_mail_sent(self) -> None:
         """Raise if any message was sent during this test, listing them."""

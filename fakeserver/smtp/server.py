@@ -152,7 +152,7 @@ class SMTPServer(ServerThread):
         self.drop_after_data = drop_after_data
         self.hostname = hostname
         self._messages: list[ReceivedMessage] = []
-        self._messages_lock = threading.Lock()
+        self._messages_lock = threading.Condition()  # notified as each message is recorded
 
     # -- settings that need checking --------------------------------------------
 
@@ -233,6 +233,16 @@ class SMTPServer(ServerThread):
         with self._messages_lock:
             self._messages.clear()
 
+    def wait_for(self, ready: Callable[[list[ReceivedMessage]], bool], timeout: float) -> bool:
+        """Block until ``ready(messages)`` is true, or *timeout* seconds pass; return its last value.
+
+        Checked at once and again as each message is recorded (no polling
+        interval), while holding the journal's lock: *ready* must be quick.
+        Thread-safe.
+        """
+        with self._messages_lock:
+            return self._messages_lock.wait_for(lambda: ready(list(self._messages)), timeout)
+
     # -- what a session asks of its server ---------------------------------------
 
     def handle_connection(self, connection: Connection) -> None:
@@ -270,6 +280,7 @@ class SMTPServer(ServerThread):
             time=time.time(), peer=peer, user=user, mail_options=list(mail_options), tls=tls)
         with self._messages_lock:
             self._messages.append(message)
+            self._messages_lock.notify_all()
 
 
 def _accept_everyone(address: str) -> bool:

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from typing import Any, Mapping, Sequence
 
 from .._testing.base import MixinBase
-from .checks import mail_sent, no_mail_sent
+from .checks import mail_arrived, mail_sent, no_mail_sent
 from .server import SETTINGS, ReceivedMessage, SMTPServer
 from ..tls import CA_FILE
 
@@ -112,6 +112,21 @@ class SMTPServerTestCase(MixinBase):
                                   style=self._style("maxMessagesShown"))
         self._check(report, msg)
         return match.message if match is not None else None
+
+    def waitForMail(self, to: str | Sequence[str] | None = None, sender: str | None = None,
+                    subject: str | None = None, *, timeout: float = 5.0,
+                    msg: str | None = None) -> EmailMessage:
+        """Block until a message matching (as in :meth:`assertMailSent`) is sent; return it.
+
+        Returns the first match's parsed message as soon as it is recorded,
+        for code that sends from a thread, a subprocess or an event loop;
+        fails with the report of the messages sent after *timeout* seconds.
+        """
+        match, report = mail_arrived(self.smtp_server, to, sender, subject, timeout=timeout,
+                                     style=self._style("maxMessagesShown"))
+        self._check(report, msg)
+        assert match is not None  # a check for at least one message passed
+        return match.message
 
     def assertNoMailSent(self, msg: str | None = None) -> None:
         """Fail if any message was sent during this test, listing them."""

@@ -67,6 +67,18 @@ def test_scenarios(fake_http):
                                              "it is 'Started'.$"):
         fake_http.assert_scenario_state("cart", "has-item")
 
+def test_wait_for_request(fake_http):
+    import threading
+    fake_http.stub("POST", "/hook")
+    caller = threading.Thread(target=fetch, args=(fake_http.url_for("/hook"), b"late"))
+    caller.start()
+    assert fake_http.wait_for_request("/hook", method="POST", timeout=30).body == b"late"
+    caller.join()
+    assert fake_http.assert_requested("/hook", timeout=1).body == b"late"
+    with pytest.raises(AssertionError, match="^Expected a request matching /other within 0.01s; "
+                                             "0 of 1 recorded request match."):
+        fake_http.wait_for_request("/other", timeout=0.01)
+
 def test_one_server_per_session():
     assert len(PORTS) == 2 and PORTS[0] == PORTS[1]
 
@@ -192,6 +204,17 @@ def test_upload_assertions_and_client_settings(fake_pypi):
     assert (env["TWINE_REPOSITORY_URL"], env["TWINE_USERNAME"]) == (fake_pypi.upload_url, "__token__")
     assert f"repository = {fake_pypi.upload_url}\\n" in fake_pypi.pypirc()
 
+def test_waits_for_late_mail_and_uploads(fake_smtp, fake_pypi):
+    import threading
+    sender = threading.Thread(target=send, args=(fake_smtp, "ann@example.com", "Late"))
+    uploader = threading.Thread(target=distutils_upload, args=(fake_pypi.upload_url, *build_sdist()))
+    sender.start()
+    uploader.start()
+    assert fake_smtp.wait_for_mail(to="ann@example.com", timeout=30)["Subject"] == "Late"
+    assert fake_pypi.wait_for_upload("demo", "1.0", timeout=30).filetype == "sdist"
+    sender.join()
+    uploader.join()
+
 def test_uploaded_fails(fake_pypi):
     fake_pypi.max_uploads_shown = 1
     for minor in range(3):
@@ -233,7 +256,7 @@ class PytestPluginTest(unittest.TestCase):
 
     def test_fixtures_pass(self) -> None:
         output, counts = self.run_pytest(PASSING)
-        self.assertEqual(counts, {"passed": 10}, output)
+        self.assertEqual(counts, {"passed": 11}, output)
 
     def test_failures_read_like_the_mixins(self) -> None:
         output, counts = self.run_pytest(FAILING)
@@ -275,7 +298,7 @@ class PytestPluginTest(unittest.TestCase):
 
     def test_mail_and_upload_assertions_read_like_the_mixins(self) -> None:
         output, counts = self.run_pytest(MAIL_AND_UPLOADS)
-        self.assertEqual(counts, {"passed": 2, "failed": 4}, output)
+        self.assertEqual(counts, {"passed": 3, "failed": 4}, output)
         self.assertIn(textwrap.dedent("""\
             E       AssertionError: Expected a message to 'ann@example.com' with subject 'Welcome'; 0 of 2 sent messages match.
             E       Closest sent messages:
@@ -313,7 +336,7 @@ class PytestPluginTest(unittest.TestCase):
             "def test_one_server_per_session", "def _not_with_xdist").replace(
             "def test_factory_servers_stopped", "def _not_with_xdist_either"),
             "-p", "xdist", "-n", "2")
-        self.assertEqual(counts, {"passed": 8}, output)
+        self.assertEqual(counts, {"passed": 9}, output)
         self.assertIn("2 workers", output)
 
 
