@@ -3,8 +3,8 @@
 Owns the request loop of a single client connection: persistent
 connections, the environ and ``wsgi.input`` of each request, ``Expect:
 100-continue``, ``start_response`` and the write callable, draining what the
-app left unread, a clear 4xx answer to malformed input and a 500 to a
-failing app. How each response is framed is decided by :class:`Framing`,
+app left unread, a clear 4xx answer to malformed input, a 500 to a failing
+app, and nothing more to a client the app saw leave (``ClientDisconnected``). How each response is framed is decided by :class:`Framing`,
 and every head is rendered by :func:`write_head`. Knows nothing of sockets
 being accepted, of threads, of recording or of unittest.
 """
@@ -20,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 from .body import BodyReader, ChunkedReader, ContentLengthReader, EmptyReader
 from .framing import AppHead, Framing, render_head
 from .serving import Connection
+from .watch import ClientDisconnected
 from .wire import ClientError, RequestHead, read_head, send_error, tokens, write_head
 
 __all__ = ["WSGIHost", "linger", "serve_connection"]
@@ -155,6 +156,10 @@ class _Exchange:
             self._run_app(environ)
         except ClientError as error:
             return self._refuse(error)
+        except ClientDisconnected as error:  # the app saw the client leave while it waited
+            logger.info("client %s left during %s %s: %s", _peer(self.connection), method, target,
+                        error)
+            return False
         except Exception as error:
             if self.client_gone:  # our write failed; an app's own ConnectionError is its error
                 logger.warning("client %s went away during %s %s: %s",
@@ -216,6 +221,8 @@ class _Exchange:
             "wsgi.input_terminated": True,
             "fakeserver.headers": headers,
             "fakeserver.take_socket": self._take_socket,
+            # To watch for the client leaving (see watch.Interrupt), never to read or write.
+            "fakeserver.client_socket": self.connection.sock,
         }
         content_length = transfer_encoding = None
         connection_tokens = expect = ""

@@ -19,6 +19,7 @@ from .._matching import (
     Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
+from .._http.watch import Interrupt
 from .._journal.recorder import record_request
 from .._targets import check_target
 from .._journal.records import RecordedRequest
@@ -167,7 +168,7 @@ class StubApp:
         self._unmatched: list[tuple[RecordedRequest, dict[str, str]]] = []
         self._states: dict[str, str] = {}
         self._order = 0
-        self._interrupt = threading.Event()
+        self._interrupt = Interrupt()
 
     # -- declaring ------------------------------------------------------------------
 
