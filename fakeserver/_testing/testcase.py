@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import checks
 from .base import MixinBase
+from .handle import FakeServer
 from .misuse import PerTest
 from .served import ServedApp
 from .._journal.recorder import Recorder
@@ -128,6 +129,27 @@ class ServerTestCase(ServedApp, MixinBase):
         report = self._server_side_problems()
         if report is not None:
             self.fail(report)  # type: ignore[attr-defined]
+
+    def startServer(self, app: Callable[..., Any] | None = None, *,
+                    tls: bool = False) -> FakeServer:
+        """Start one more server for this test, and return it: the handle ``fake_server_factory``
+        gives in pytest (``url``, ``requests``, ``stub()``, ``assert_requested()``, ...).
+
+        It serves *app*, or when None the stubs declared with its
+        ``stub()`` and nothing else; over HTTPS with *tls*. It is stopped
+        when the test ends, and its app errors and unmatched requests fail
+        the test as the main server's do. Returns once it listens.
+        """
+        other = FakeServer(app, tls=tls)
+        self.addCleanup(other.stop)  # type: ignore[attr-defined]
+        self.addCleanup(self._check_other_server, other)  # type: ignore[attr-defined]  # first
+        return other.start()
+
+    def _check_other_server(self, other: FakeServer) -> None:
+        """Fail the test for what went wrong on a server of :meth:`startServer`, naming it."""
+        report = other.problems()
+        if report is not None:
+            self.fail(f"{other.url} (from startServer()): {report}")  # type: ignore[attr-defined]
 
     if not TYPE_CHECKING:  # at run time: refused on the class, pointing to the class-wide way
         stub = PerTest(ServedApp.stub, "cls.stubs.stub(...)")
