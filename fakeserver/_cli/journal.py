@@ -132,9 +132,9 @@ class JournalApp:
     """WSGI middleware around a :class:`Recorder`: the control endpoint, and a callback per exchange.
 
     ``GET /__fakeserver__/requests`` answers the journal as a JSON list of
-    :func:`exchange_json` objects, ``DELETE`` there clears it; the
-    scenario endpoints are :mod:`.scenarios`'. None reaches the app nor the
-    journal. Every other exchange is passed to
+    :func:`exchange_json` objects, ``DELETE`` there clears it; the paths
+    under ``/__fakeserver__/scenarios`` go to :mod:`.scenarios`. None of
+    these reaches the app nor the journal. Every other exchange is passed to
     *on_exchange* once it is over (from the connection's thread).
     """
 

@@ -4,8 +4,9 @@ Owns the request loop of a single client connection: persistent
 connections, the environ and ``wsgi.input`` of each request, ``Expect:
 100-continue``, ``start_response`` and the write callable, draining what the
 app left unread, a clear 4xx answer to malformed input, a 500 to a failing
-app, and nothing more to a client the app saw leave (``ClientDisconnected``). How each response is framed is decided by :class:`Framing`,
-and every head is rendered by :func:`write_head`. Knows nothing of sockets
+app, and nothing more to a client the app saw leave (``ClientDisconnected``).
+How each response is framed is decided by :class:`Framing`, and every head
+is rendered by :func:`write_head`. Knows nothing of sockets
 being accepted, of threads, of recording or of unittest.
 """
 

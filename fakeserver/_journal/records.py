@@ -170,7 +170,7 @@ class RecordedRequest(_Message):
 
     @property
     def form(self) -> dict[str, list[str]]:
-        """Fields of an urlencoded or multipart body, each a list of values (files are in :attr:`files`)."""
+        """Fields of an urlencoded or multipart body: each a list of values (files: :attr:`files`)."""
         return self._form_and_files[0]
 
     @property

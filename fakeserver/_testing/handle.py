@@ -40,9 +40,9 @@ class FakeServer(ServedApp, HandleBase):
 
     Serves *app* (any WSGI callable), or when *app* is None the stubs
     declared with :meth:`stub` and nothing else: a request no stub matches
-    fails the test, even when none is declared. Assertions raise ``AssertionError`` with the same text as
-    ``ServerTestCase``'s. The journal is thread-safe; the fixtures reset it
-    before each test.
+    fails the test, even when none is declared. Assertions raise
+    ``AssertionError`` with the same text as ``ServerTestCase``'s. The
+    journal is thread-safe; the fixtures reset it before each test.
     """
 
     #: How many recorded requests a failure message lists (None: all).

@@ -76,7 +76,8 @@ class ServedApp(Face):
 
     def _requested(self, call: str, path: str | re.Pattern | None, method: str | None,
                    count: int | None, timeout: float | None, *, first: bool = False,
-                   **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
+                   **criteria: Unpack[ExchangeCriteria]
+                   ) -> tuple[RecordedRequest | None, str | None]:
         """What ``assertRequested`` and ``waitForRequest`` (as *call* names them) find.
 
         With a *timeout*, waits first (without polling) until the journal

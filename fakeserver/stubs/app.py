@@ -21,8 +21,8 @@ from .._matching import (
 )
 from .._http.watch import Interrupt
 from .._journal.recorder import record_request
-from .._targets import check_target
 from .._journal.records import RecordedRequest
+from .._targets import check_target
 from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
 from .scenarios import STARTED, ScenarioRule
@@ -332,8 +332,9 @@ class StubApp:
 
         Request keys: method, path, query, headers, body, json, form; response
         keys: status, headers, body, text, json, delay; optional times,
-        priority, scenario, state and new_state. Raises ValueError naming the entry and the field at fault,
-        having declared none of the file's stubs.
+        priority, scenario, state and new_state. Raises ValueError naming
+        the entry and the field at fault, having declared none of the file's
+        stubs.
         """
         return load_stub_file(self, path)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .replies import Response
 from .scenarios import ScenarioRule
+from .._targets import is_url
 
 if TYPE_CHECKING:
     from .app import Stub, StubApp
@@ -105,6 +106,10 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
                  text=response.get("text"), json=response.get("json"))
     except (ValueError, TypeError) as error:
         raise ValueError(f"{where}: response: {error}") from None
+    path = request.get("path")
+    if path is not None and not (path.startswith("/") or is_url(path)):
+        raise ValueError(f'{where}: request.path must start with "/" (or be a full URL), '
+                         f"not {path!r}")
     try:
         ScenarioRule.of(entry.get("scenario"), entry.get("state"), entry.get("new_state"))
     except ValueError as error:

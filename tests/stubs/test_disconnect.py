@@ -1,4 +1,4 @@
-"""A client that gives up during a stub's delay or dribble: noticed at once, recorded, never waited for."""
+"""A client giving up during a stub's delay or dribble: noticed at once, recorded, not waited for."""
 
 from __future__ import annotations
 

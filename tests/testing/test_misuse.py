@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import socket
+import tempfile
 import unittest
 import urllib.request
 
@@ -204,6 +206,18 @@ class TargetTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(self.refusal(StubApp().stub, "GET", "items"),
                          'stub("GET", "items"): a path starts with "/" (or is a full URL or a '
                          'compiled pattern): write stub("GET", "/items")')
+        self.assertEqual(self.stubs.stubs, [])
+
+    def test_stub_files_are_checked_before_any_stub_is_declared(self) -> None:
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        path = os.path.join(directory.name, "stubs.json")
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump([{"request": {"path": "/ok"}}, {"request": {"path": "items"}}], file)
+        with self.assertRaises(ValueError) as caught:
+            self.load_stubs(path)
+        self.assertEqual(str(caught.exception), f'{path}: entry 1: request.path must start with '
+                                                f'"/" (or be a full URL), not \'items\'')
         self.assertEqual(self.stubs.stubs, [])
 
     def test_the_pytest_handle_names_its_own_methods(self) -> None:

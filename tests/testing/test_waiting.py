@@ -1,4 +1,4 @@
-"""Waiting for requests, mail and uploads that come later: returned as they arrive, reported at the timeout."""
+"""Waiting for requests, mail and uploads that come later: returned on arrival, reported at the timeout."""
 
 from __future__ import annotations
 
