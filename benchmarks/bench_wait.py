@@ -101,6 +101,7 @@ def uploads(rounds: int) -> list[float]:
             upload = index.wait_for_upload("demo", version, timeout=10)
             latencies.append(time.time() - upload.upload_time)
             client.join()
+            index.index.remove(filename)  # a test's few uploads, not hundreds
     finally:
         index.stop()
     return latencies

@@ -11,6 +11,8 @@ private. The tree has one folder per feature:
   exchange as :class:`RecordedRequest` and :class:`RecordedResponse`, with
   form fields and :class:`UploadedFile` parts.
 - ``_matching.py``: expected vs recorded, near misses ranked and worded.
+- ``_targets.py``: the path and method arguments refused when swapped or
+  without their ``/``, with what to write instead.
 - ``_testing/``: the assertions and failure reports shared by unittest and
   pytest, and :class:`ServerTestCase`, the unittest mixin.
 - ``stubs/``: :class:`StubApp`, its :class:`Stub` declarations and canned

@@ -8,6 +8,8 @@ Contents:
 - ``files``: stubs declared in a JSON file (:meth:`StubApp.load`).
 - :class:`Response` (``replies``): a canned answer; the faults a stub can
   inject instead (reset, close, garbage, truncated, dribbled).
+- ``scenarios``: stubs that answer by state (``scenario=``, ``state=``,
+  ``new_state=``), as WireMock's scenarios do.
 
 A stub matches on the same criteria as the request assertions
 (:class:`RequestCriteria`), but for the status. Example::
