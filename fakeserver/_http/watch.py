@@ -8,7 +8,8 @@ timed out. :meth:`Interrupt.wait` waits on both at once, without polling:
 :meth:`Interrupt.set` writes to. A client socket that turns readable with
 nothing to peek has been closed by the client. (A client that half-closes,
 shutting down only its sending side while it waits for the answer, looks
-the same and is taken for gone too.)
+the same and is taken for gone too; a TLS client that sends ``close_notify``
+before closing looks like one sending more, and its wait runs its course.)
 
 An app that sees its client gone raises :class:`ClientDisconnected`; the
 gateway then ends the exchange without a word, and it is no app error.
