@@ -123,6 +123,9 @@ class ScenarioTest(unittest.TestCase):
             stubs.stub("GET", "/", scenario="s", new_state=2)  # type: ignore[arg-type]
         self.assertEqual(str(caught.exception), "new_state= must be a string, not 2")
         self.assertEqual(stubs.stubs, [])
+        with self.assertRaises(TypeError) as caught:
+            stubs.set_scenario_state("s", None)  # type: ignore[arg-type]
+        self.assertEqual(str(caught.exception), "a scenario's state is a string, not None")
 
     def test_stub_files_declare_scenarios(self) -> None:
         directory = tempfile.TemporaryDirectory()
