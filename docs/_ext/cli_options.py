@@ -45,12 +45,13 @@ def options_rst(parser: argparse.ArgumentParser) -> list[str]:
     formatter = parser._get_formatter()
     lines = ["Usage:", "", ".. code-block:: text", ""]
     lines += ["   " + line for line in parser.format_usage().strip().splitlines()]
-    lines += ["", _escape(parser.description or ""), ""]
+    lines += ["", *_escape(parser.description or "").splitlines(), ""]
     for action in parser._actions:
         if not action.option_strings or action.help == argparse.SUPPRESS:
             continue
         help_text = formatter._expand_help(action) if action.help else ""
-        lines += [f".. option:: {_signature(action)}", "", "   " + _escape(help_text), ""]
+        lines += [f".. option:: {_signature(action)}", ""]
+        lines += ["   " + line for line in _escape(help_text).splitlines()] + [""]
     for group in parser._mutually_exclusive_groups:
         names = ", ".join(f":option:`{action.option_strings[-1]}`"
                           for action in group._group_actions)

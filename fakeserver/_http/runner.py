@@ -58,8 +58,8 @@ class AppRunner(ServerThread):
     The socket is bound when the constructor returns, so :attr:`address`
     and :attr:`url` are known before :meth:`start`. Use it as a context
     manager, or call :meth:`start` and :meth:`stop` (idempotent, thread-safe,
-    prompt). Binds ``127.0.0.1`` unless told
-    otherwise; ``host="::1"`` serves IPv6.
+    prompt). Binds ``127.0.0.1`` unless told otherwise; ``host="::1"`` serves
+    IPv6.
 
     ``tls=True`` serves HTTPS with the bundled ``localhost`` certificate
     (clients trust :data:`fakeserver.CA_FILE`); an *ssl_context* of your own
@@ -113,9 +113,8 @@ class AppRunner(ServerThread):
         serve_connection(connection, self)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving, as ``ServerThread.stop`` documents, first cutting short any
-        delay the app is waiting out: an app with an ``interrupt()`` method
-        (``Interruptible``) is interrupted.
+        """Stop serving, first cutting short any delay the app is waiting out: an
+        app with an ``interrupt()`` method (``Interruptible``) is interrupted.
 
         Idle connections are closed at once; requests in progress get up to
         *timeout* seconds, then their sockets are shut down. When this
