@@ -174,7 +174,7 @@ class RequestCriteria(TypedDict, total=False):
 
     Stubs and the assertions on recorded requests take these keywords
     (``**criteria: Unpack[RequestCriteria]``), so a criterion is declared
-    here once, and checked by the table in :func:`request_expectation`. A
+    here once, and checked by the table in ``request_expectation()``. A
     criterion left out, or None, matches anything.
     """
 

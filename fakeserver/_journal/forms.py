@@ -24,9 +24,13 @@ class UploadedFile:
     """A file part of a ``multipart/form-data`` body; you get one from ``RecordedRequest.files``."""
 
     def __init__(self, name: str, filename: str, content_type: str, data: bytes) -> None:
+        #: The form field's name.
         self.name = name
+        #: The file name the client gave, e.g. ``report.pdf``.
         self.filename = filename
+        #: The part's media type, ``text/plain`` when the client gave none.
         self.content_type = content_type
+        #: The file's content, as bytes.
         self.data = data
 
     def __repr__(self) -> str:

@@ -153,15 +153,23 @@ class DistributionFile:
     ``uploaded`` False. Do not change its fields.
     """
 
+    #: The file's name, e.g. ``demo-1.0-py3-none-any.whl``.
     filename: str
+    #: The project name as uploaded (see :attr:`project` for the normalized one).
     name: str
+    #: The version, e.g. ``1.0``.
     version: str
+    #: ``sdist`` or ``bdist_wheel``.
     filetype: str
+    #: The wheel's python tag (``py3``), or ``source`` for an sdist.
     pyversion: str
+    #: The file's length in bytes.
     size: int
     #: Hex digests of the content: ``sha256``, ``md5``, ``blake2_256``.
     digests: dict[str, str]
+    #: The ``Requires-Python`` specifier, served as ``data-requires-python``.
     requires_python: str | None = None
+    #: The one-line summary the upload gave.
     summary: str | None = None
     #: Every metadata field the upload sent (``classifiers`` etc.), as lists of values.
     metadata: dict[str, list[str]] = field(default_factory=dict)
@@ -169,6 +177,7 @@ class DistributionFile:
     uploader: str | None = None
     #: True if the file came through the upload API; False if added or found in a directory.
     uploaded: bool = False
+    #: ``time.time()`` when the file arrived.
     upload_time: float = field(default_factory=time.time)
     #: Increases with every change to the index; later files have larger ones.
     serial: int = 0

@@ -53,7 +53,9 @@ class ReceivedMessage:
     mail_from: str
     #: The accepted ``RCPT TO`` addresses, in the order given.
     rcpt_tos: list[str]
+    #: The message as sent after ``DATA`` (see above).
     data: bytes = field(repr=False)
+    #: ``data`` parsed: ``message["Subject"]``, ``message.get_body().get_content()``.
     message: EmailMessage = field(repr=False)
     #: ``time.time()`` when the end of the data arrived.
     time: float

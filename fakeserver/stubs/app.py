@@ -45,10 +45,14 @@ class Stub:
     def __init__(self, owner: "StubApp", method: str | None, path: Any,
                  expectation: Expectation, times: int | None, priority: int, order: int) -> None:
         self._owner = owner
+        #: The method matched (upper case), or None for any.
         self.method = method
+        #: The path matched: a string, a ``/items/{id}`` template, a regex, or None for any.
         self.path = path
         self.expectation = expectation
+        #: How many requests it answers before it expires (None: no limit).
         self.times = times
+        #: Among matching stubs, the highest priority answers (then the newest).
         self.priority = priority
         self.order = order
         #: How many requests this stub has answered.
@@ -145,7 +149,9 @@ class StubApp:
 
     def __init__(self, *, unmatched_status: int = 404,
                  fallback: Callable[..., Iterable[bytes]] | None = None) -> None:
+        #: The status answered to a request no stub matched.
         self.unmatched_status = unmatched_status
+        #: The app answering while no stub is declared at all, or None.
         self.fallback = fallback
         self._lock = threading.Lock()
         self._stubs: list[Stub] = []

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import pathlib
-import re
-import subprocess
-import sys
-import tempfile
 import textwrap
 import unittest
 
 from tests.support import import_extra
-
-ROOT = str(pathlib.Path(__file__).resolve().parents[2])
+from tests.support.pytest_run import run_pytest
 
 PASSING = '''
 import json, re, smtplib, urllib.error, urllib.request
@@ -200,24 +193,8 @@ class PytestPluginTest(unittest.TestCase):
         import_extra("pytest")
 
     def run_pytest(self, source: str, *args: str) -> tuple[str, dict[str, int]]:
-        """Run pytest on *source* in a fresh directory; return its output and outcome counts."""
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        pathlib.Path(directory.name, "pytest.ini").write_text("[pytest]\n")
-        pathlib.Path(directory.name, "test_example.py").write_text(textwrap.dedent(source))
-        # Only the plugins named here: the fixtures come from the checkout, not an install.
-        env = {**os.environ, "PYTHONPATH": ROOT, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-               "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("PYTEST_ADDOPTS", None)
-        result = subprocess.run(
-            [sys.executable, "-W", "error", "-m", "pytest", "-p", "no:cacheprovider",
-             "-p", "fakeserver.pytest_plugin", "-rfE", *args, "test_example.py"],
-            cwd=directory.name, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=120)
-        output = result.stdout + result.stderr
-        summary = output.strip().splitlines()[-1]
-        counts = {word: int(number) for number, word in re.findall(r"(\d+) (\w+)", summary)}
-        return output, counts
+        """Run pytest on *source*; return its output and outcome counts."""
+        return run_pytest(self, {"test_example.py": textwrap.dedent(source)}, *args)
 
     def test_fixtures_pass(self) -> None:
         output, counts = self.run_pytest(PASSING)
@@ -281,14 +258,6 @@ class PytestPluginTest(unittest.TestCase):
             E       Matching uploads:
             E         demo 1.0 sdist           (matches)
             """), output)
-
-    def test_readme_example_passes(self) -> None:
-        from tests.test_readme import README, python_examples
-
-        [example] = [code for _, code in python_examples(README.read_text(encoding="utf-8"))
-                     if "fake_http" in code]
-        output, counts = self.run_pytest(example)
-        self.assertEqual(counts, {"passed": 1}, output)
 
     def test_xdist_workers_get_their_own_servers(self) -> None:
         import_extra("xdist")
