@@ -12,9 +12,15 @@ A command line over the channel's limit (1000 octets, 12288 for ``AUTH``
 and its responses) gets 500. A data line over 1000 octets, not counting a
 transparency dot, is read and discarded to the end of the message, which
 then gets 500 and is not recorded: a client that relies on servers
-re-wrapping long lines is buggy, and a test should say so. Only
-``<CRLF>.<CRLF>`` ends the data (a bare-LF ``.`` does not, as in the
-SMTP-smuggling fixes of real servers).
+re-wrapping long lines is buggy, and a test should say so.
+
+Lines end with CRLF (RFC 5321 2.3.8). In the data, a bare LF or CR does not
+end one: only ``<CRLF>.<CRLF>`` ends the data, and a dot is unstuffed only
+after a CRLF. ``<LF>.<CRLF>``, ``<CRLF>.<LF>``, ``<CR>.<CR>`` and the like
+are message content, so that a message can never end early and smuggle the
+commands after it past a relay that reads it as one (SMTP smuggling,
+CVE-2023-51766). A command line with a control character in it (NUL, a bare
+CR, ...) gets 501; a message has at most :data:`MAX_RECIPIENTS` recipients.
 """
 
 from __future__ import annotations
@@ -28,11 +34,16 @@ from .._http.serving import Connection
 from .auth import MECHANISMS, AuthError, read_credentials
 from .channel import MAX_AUTH_LINE, MAX_LINE, Channel, Disconnected
 
-__all__ = ["COMMANDS", "SMTPHost", "Session"]
+__all__ = ["COMMANDS", "MAX_RECIPIENTS", "SMTPHost", "Session"]
 
 logger = logging.getLogger("fakeserver")
 
 _PATH = re.compile(r"(?P<keyword>[A-Za-z]+):\s*<(?P<address>[^<>]*)>(?P<params>(?:\s.*)?)")
+#: ASCII controls but HTAB: never part of a command (RFC 5321 4.1.2), and
+#: echoed in a reply they could forge one.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: The most recipients a message may have; RFC 5321 4.5.3.1.8 asks for at least 100.
+MAX_RECIPIENTS = 1000
 _NOT_IMPLEMENTED = frozenset({"EXPN", "TURN", "ETRN", "BDAT"})
 _END_OF_DATA = b".\r\n"
 _LINE_TOO_LONG = (500, f"Line too long (the limit is {MAX_LINE} octets)")
@@ -153,6 +164,8 @@ class Session:
             text = line.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:
             return self._error(500, "Syntax error: command is not UTF-8")
+        if _CONTROL.search(text):
+            return self._error(501, "Syntax error: control characters are not allowed")
         verb, _, arg = text.partition(" ")
         verb, arg = verb.upper(), arg.strip()
         shown = f"AUTH {arg.partition(' ')[0]}" if verb == "AUTH" else text  # no credentials
@@ -291,6 +304,8 @@ class Session:
         if self._host.rejects_recipient(address):
             logger.info("%s: recipient %s refused as configured", self._peer, address)
             return self._channel.reply(550, f"Mailbox unavailable: {address}")
+        if len(self._rcpt_tos) >= MAX_RECIPIENTS:  # RFC 5321 4.5.3.1.10
+            return self._error(452, f"Too many recipients (the limit is {MAX_RECIPIENTS})")
         self._rcpt_tos.append(address)
         self._channel.reply(250, "OK")
 
@@ -323,10 +338,11 @@ class Session:
         lines: list[bytes] = []
         size, limit = 0, self._host.max_size
         problem: tuple[int, str] | None = None
+        at_line_start = True  # the CRLF of the DATA command came last
         while True:
             # One octet more than the limit: the transparency dot does not count.
             line = self._channel.read_line(MAX_LINE + 1)
-            if line == _END_OF_DATA:
+            if at_line_start and line == _END_OF_DATA:
                 # The CRLF before "." belongs to the end-of-data mark, not the
                 # message (RFC 1870 3): smtplib's SIZE= does not count it either.
                 if limit is not None and lines and lines[-1].endswith(b"\r\n"):
@@ -334,9 +350,10 @@ class Session:
                 if problem is None and limit is not None and size > limit:
                     problem, lines = _too_big(limit), []
                 return b"".join(lines), problem
+            starts_line, at_line_start = at_line_start, self._channel.ended_with_crlf
             if problem is not None:
                 continue
-            if line is not None and line.startswith(b"."):  # RFC 5321 4.5.2: transparency
+            if starts_line and line is not None and line.startswith(b"."):  # RFC 5321 4.5.2
                 line = line[1:]
             if line is None or len(line) > MAX_LINE:  # RFC 5321 4.5.3.1.6
                 problem, lines = _LINE_TOO_LONG, []
