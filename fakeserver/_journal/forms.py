@@ -111,7 +111,8 @@ def parse_form(content_type: str, body: bytes, *, strict: bool = False) -> tuple
             try:
                 text = data.decode(charset, "replace")
             except (LookupError, ValueError):  # unknown, not a text encoding, or "undefined"
-                raise FormError(f"the field {name!r} is in an unknown charset {charset!r}") from None
+                raise FormError(f"the field {name!r} is in an unknown charset {charset!r}"
+                                ) from None
             fields.setdefault(name, []).append(text)
         else:
             files.setdefault(name, []).append(

@@ -1,4 +1,4 @@
-"""Uploaded documentation of a fake package index: zip archives, checked whole, served piece by piece.
+"""Uploaded documentation of a fake package index: zips checked whole, served piece by piece.
 
 Owns what a ``doc_upload`` archive must be to be taken (a zip file whose
 every member reads back intact: none encrypted, corrupt or compressed in a

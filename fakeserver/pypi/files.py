@@ -38,7 +38,7 @@ _VERSION = re.compile(
     r"(?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?\Z",
     re.IGNORECASE)
 _PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-#: C0 and C1 controls, DEL, and lone surrogates (text that is no UTF-8).
+#: C0 and C1 controls, DEL, and lone surrogates (which no UTF-8 text holds).
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 

@@ -190,7 +190,7 @@ class PackageIndex:
             if len(parts) == 2 and not path.endswith("/"):
                 return _redirect(start_response, environ, f"/docs/{normalize(name)}/")
             archive = self._store.open_docs(normalize(name))
-            docs_file = open_docs_file(archive, path.split("/", 3)[3]) if archive else None
+            docs_file = open_docs_file(archive, path.split("/", 3)[3]) if archive is not None else None
             if docs_file is not None:  # streamed: a small zip may hold a huge file
                 start_response("200 OK", [("Content-Type", docs_file.content_type),
                                           ("Content-Length", str(docs_file.size))])

@@ -338,7 +338,7 @@ class Session:
         lines: list[bytes] = []
         size, limit = 0, self._host.max_size
         problem: tuple[int, str] | None = None
-        at_line_start = True  # the CRLF of the DATA command came last
+        at_line_start = True  # the DATA command's line came last
         while True:
             # One octet more than the limit: the transparency dot does not count.
             line = self._channel.read_line(MAX_LINE + 1)

@@ -1,4 +1,4 @@
-"""Forms that cannot be read as declared: the record says why, and a stub's ``form=`` does not match."""
+"""Forms that cannot be read as declared: the record says why, a stub's ``form=`` does not match."""
 
 from __future__ import annotations
 

@@ -217,7 +217,8 @@ class MalformedSidecarTest(unittest.TestCase):
             (json.dumps({**good, "metadata": {"license": "MIT"}}),
              "'metadata' is not lists of strings"),
             (json.dumps({**good, "upload_time": 1e300}), "'upload_time' is 1e+300"),
-            (json.dumps({**good, "name": "other"}), "'name' is 'other', not the project of the file"),
+            (json.dumps({**good, "name": "other"}),
+             "'name' is 'other', not the project of the file"),
             (json.dumps({**good, "version": "2.0"}),
              "'version' is '2.0', not the version of the file"),
         ]
