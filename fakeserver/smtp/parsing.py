@@ -1,7 +1,8 @@
 """Parsing a received message so that reading and printing it never raise.
 
 Owns :func:`parse_message`, which turns the data of a ``DATA`` command into
-the :class:`~email.message.EmailMessage` a test inspects. A fake server
+the :class:`~email.message.EmailMessage` a test inspects, and
+:func:`text_charset`, the charset its text parts are read in. A fake server
 accepts whatever a client sends, so the result must survive what the
 ``email`` package alone does not: text in a charset Python does not know
 (``charset=x-unknown``, ``rot13``, a name with a NUL in it), which makes
@@ -19,7 +20,7 @@ from email.parser import BytesParser
 from email.policy import Policy, default
 from typing import Any, cast
 
-__all__ = ["parse_message"]
+__all__ = ["parse_message", "text_charset"]
 
 #: The charset text in an unknown one is read as.
 _FALLBACK = "utf-8"
@@ -34,13 +35,22 @@ def _decodes(charset: str) -> bool:
     return True
 
 
+def text_charset(part: Message, default: str = "ascii") -> str:
+    """The charset to decode the text of *part* in: never one Python cannot decode.
+
+    The declared charset if Python knows it; *default* if none is declared
+    (RFC 2045 5.2 says US-ASCII); UTF-8 for any other (an unknown name, or
+    one that is not ASCII).
+    """
+    if part.get_param("charset") is None:
+        return default
+    charset = part.get_content_charset(_FALLBACK)
+    return charset if _decodes(charset) else _FALLBACK
+
+
 def _text_content(message: Message, errors: str = "replace") -> str:
     """A text part as ``raw_data_manager`` reads it, or as UTF-8 in a charset Python lacks."""
-    payload = cast(bytes, message.get_payload(decode=True))
-    # RFC 2045 5.2: US-ASCII when none is declared; a name that is not ASCII is unknown.
-    declared = message.get_param("charset")
-    charset = "ascii" if declared is None else message.get_content_charset(_FALLBACK)
-    return payload.decode(charset if _decodes(charset) else _FALLBACK, errors)
+    return cast(bytes, message.get_payload(decode=True)).decode(text_charset(message), errors)
 
 
 class _Content(ContentManager):

@@ -3,11 +3,13 @@ characters, settings that would forge replies, charsets nobody knows."""
 
 from __future__ import annotations
 
+import smtplib
 import unittest
 
 from fakeserver._matching import ReportStyle
 from fakeserver.smtp import SMTPServer
 from fakeserver.smtp.checks import mail_sent
+from tests.cli import test_cli
 from tests.smtp import test_server
 from tests.support.smtp import RawSMTPClient
 
@@ -145,6 +147,21 @@ class UnknownCharsetTest(test_server.ServerTestCase):
         self.assertEqual(client.code(b"Content-Type: text/plain; charset=latin-1\r\n"
                                      b"Content-Transfer-Encoding: 8bit\r\n\r\ncaf\xe9\r\n."), 250)
         self.assertEqual(self.server.messages[0].message.get_content(), "caf\u00e9\n")
+
+
+class CommandLineTest(unittest.TestCase):
+    def test_a_message_in_an_unknown_charset_is_accepted_and_printed(self) -> None:
+        cli = test_cli.CLI(self, "--smtp", "--port", "0")
+        _, host, port = cli.serving()
+        with smtplib.SMTP(host, port, timeout=test_cli.TIMEOUT) as client:
+            refused = client.sendmail("ann@example.com", ["bob@example.com"],
+                                      b"Subject: hi\r\nContent-Type: text/plain; charset=x-unknown"
+                                      b"\r\n\r\ncaf\xc3\xa9\r\n")
+        self.assertEqual(refused, {})
+        block = cli.lines_until("text/plain:")
+        self.assertIn("x-unknown", block[-2])
+        self.assertTrue(cli.line().startswith("    caf"))
+        self.assertEqual(cli.stop(), 0)
 
 
 if __name__ == "__main__":
