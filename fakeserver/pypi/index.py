@@ -147,8 +147,9 @@ class PackageIndex:
             except FilenameError as error:
                 raise UploadError(400, str(error)) from None
         elif action == "doc_upload":
+            project, archive = docs_from_form(form, files)  # slow for a big zip: not locked
             with self._lock:
-                self._store.write_docs(*docs_from_form(form, files))
+                self._store.write_docs(project, archive)
         elif action != "submit":  # registering a project first is accepted, and not needed
             raise UploadError(400, f"Unknown action {action!r}: use file_upload or doc_upload."
                               if action else "Missing required field ':action'.")
