@@ -126,7 +126,8 @@ def subset(field: str, expected: Mapping[str, Any], get: Callable[[Any], Mapping
     """Each expected key is present with the expected value(s); other keys may exist.
 
     A single string must be one of the key's values (``{"tag": "a"}`` fits
-    ``?tag=a&tag=b``); a list must be all of them, in order.
+    ``?tag=a&tag=b``); a list must be all of them, in order. A record whose
+    field cannot be read (*get* raises ValueError) does not match.
     """
     wanted = {key.lower() if fold_case else key: value for key, value in expected.items()}
 
@@ -136,7 +137,10 @@ def subset(field: str, expected: Mapping[str, Any], get: Callable[[Any], Mapping
         return values == list(value) if isinstance(value, (list, tuple)) else value in values
 
     def test(record: Any) -> tuple[bool, str]:
-        actual = get(record)
+        try:
+            actual = get(record)
+        except ValueError as error:  # a form in a charset Python does not know: no match
+            return False, f"<unreadable: {error}>"
         if fold_case:
             actual = {key.lower(): value for key, value in actual.items()}
         differing = [key for key, value in wanted.items() if not fits(value, actual.get(key))]

@@ -178,12 +178,16 @@ class RecordedRequest(_Message):
 
     @property
     def form(self) -> dict[str, list[str]]:
-        """Fields of an urlencoded or multipart body (files are in :attr:`files`)."""
+        """Fields of an urlencoded or multipart body (files are in :attr:`files`).
+
+        Raises ValueError, saying which, for a field in a charset Python does
+        not know.
+        """
         return self._form_and_files[0]
 
     @property
     def files(self) -> dict[str, list[UploadedFile]]:
-        """The file parts of a multipart body, by field name."""
+        """The file parts of a multipart body, by field name (raises as :attr:`form` does)."""
         return self._form_and_files[1]
 
     @functools.cached_property
