@@ -17,6 +17,7 @@ from .criteria import (
     Criterion, Expectation, equal, json_criterion, path_criterion, predicate_criterion, subset,
 )
 from .diff import shorten
+from .files import FileSpec, files_criterion
 
 if TYPE_CHECKING:
     from .._journal.records import RecordedRequest
@@ -52,6 +53,10 @@ class RequestCriteria(TypedDict, total=False):
     json: Any
     #: Form fields (URL-encoded or multipart), as a subset like *query*.
     form: Mapping[str, str | Sequence[str]] | None
+    #: Multipart file parts, by field: a filename (str), a content (bytes),
+    #: or a dict of ``filename``, ``content`` and ``content_type``; a list
+    #: must be all of the field's files, in order. The boundary never matters.
+    files: Mapping[str, FileSpec | Sequence[FileSpec]] | None
     #: A function of the :class:`RecordedRequest` that must return true.
     predicate: Callable[[RecordedRequest], bool] | None
 
@@ -80,6 +85,7 @@ _CRITERIA: dict[str, Callable[[Any], tuple[Criterion, str]]] = {
     "body": _body,
     "json": lambda json: (json_criterion(json), f"json {shorten(json)}"),
     "form": lambda form: (subset("form", form, lambda r: r.form), f"form {shorten(form)}"),
+    "files": lambda files: (files_criterion(files), f"files {shorten(dict(files))}"),
     "status": lambda status: (equal("status", status, _status), f"status {status}"),
     "predicate": lambda predicate: (predicate_criterion(predicate),
                                     f"{getattr(predicate, '__name__', 'predicate')}()"),
