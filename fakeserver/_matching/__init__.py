@@ -18,14 +18,15 @@ from .criteria import Criterion
 from .criteria import Expectation
 from .criteria import equal
 from .diff import Mismatch
+from .diff import plural
 from .diff import shorten
 from .report import ReportStyle
 from .report import format_report
-from .report import plural
 from .report import rank
 from .report import rank_by
 from .report import tally
 from .request_criteria import ExchangeCriteria
+from .request_criteria import PathSpec
 from .request_criteria import RequestCriteria
 from .request_criteria import request_expectation
 
@@ -34,6 +35,7 @@ __all__ = [
     "ExchangeCriteria",
     "Expectation",
     "Mismatch",
+    "PathSpec",
     "ReportStyle",
     "RequestCriteria",
     "equal",

@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .._matching import (
-    Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
+    Expectation, Mismatch, PathSpec, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
 from .._journal.recorder import record_request
@@ -125,7 +125,7 @@ class Stub:
     def label(self) -> tuple[str, str]:
         """The columns naming this stub in reports: method and path."""
         path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
-        return self.method or "*", path or "*"
+        return self.method or "*", str(path or "*")
 
     def __repr__(self) -> str:
         extra = f" times={self.times}" if self.times is not None else ""
@@ -155,7 +155,7 @@ class StubApp:
 
     # -- declaring ------------------------------------------------------------------
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
