@@ -106,8 +106,14 @@ def _listed(addresses: str | list[str]) -> list[str]:
 
 
 def _subject(record: ReceivedMessage) -> str | None:
+    """The Subject header as the reader sees it, or None.
+
+    Python's ``EmailMessage`` folds a long subject right after ``Subject:``,
+    and ``email.policy.default`` keeps the folding space when it parses
+    one: the space is no part of the subject.
+    """
     subject = record.message["Subject"]
-    return None if subject is None else str(subject)
+    return None if subject is None else str(subject).lstrip()
 
 
 def _message_label(record: ReceivedMessage) -> tuple[str, str, str, str]:

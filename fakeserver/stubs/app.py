@@ -161,9 +161,10 @@ class StubApp:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
         *method* None (or ``"*"``) matches any method; *path* is a string, a
-        ``/items/{id}`` template or a compiled regex; the other criteria
-        (*query*, *headers*, *body*, *json*, *form*, *predicate*) are those
-        of :class:`RequestCriteria`. A stub with *times* expires after that
+        ``/items/{id}`` template, a compiled regex or a matcher; the other
+        criteria (*query*, *headers*, *body*, *json*, *form*, *files*,
+        *cookies*, *auth*, *host*, *predicate*) are those of
+        :class:`RequestCriteria`, and take matchers of :mod:`fakeserver.match`. A stub with *times* expires after that
         many answers. Without a response it answers 200, empty. Raises
         TypeError for a keyword that is no criterion, *status* included:
         the stub chooses the status, with :meth:`Stub.respond`.
@@ -268,10 +269,14 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body, json, form; response
-        keys: status, headers, body, text, json, delay; optional times and
-        priority. Raises ValueError naming the entry and the field at fault,
-        having declared none of the file's stubs.
+        Request keys: method, path, query, headers, body, json, form, files,
+        cookies, auth, host; where a value is compared, a matcher may stand
+        for it as a one-key object: ``{"$regex": "..."}``, ``{"$contains":
+        "..."}``, ``{"$any": true}``, ``{"$absent": true}``, ``{"$one_of":
+        [...]}``, ``{"$json_contains": ...}``. Response keys: status,
+        headers, body, text, json, delay; optional times and priority.
+        Raises ValueError naming the entry and the field at fault, having
+        declared none of the file's stubs.
         """
         return load_stub_file(self, path)
 

@@ -333,9 +333,10 @@ class DeclarativeTest(ServerTestCase, unittest.TestCase):
             ([{"request": {}, "response": {"headers": {"X-Count": 3}}}],
              "entry 0: response.headers['X-Count'] must be a string, not 3"),
             ([{"request": {"headers": {"X-Id": 7}}}],
-             "entry 0: request.headers['X-Id'] must be a string, not 7"),
+             "entry 0: request.headers['X-Id'] must be a string, a matcher or a list of them, not 7"),
             ([{"request": {"query": {"page": [1]}}}],
-             "entry 0: request.query['page'] must be a string or a list of strings, not [1]"),
+             "entry 0: request.query['page'] must be a string, a matcher or a list of them, "
+             "not [1]"),
             ("[{", "not valid JSON"),
         ]
         for content, message in cases:
