@@ -106,7 +106,7 @@ class StubMatchersTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(body.decode(), textwrap.dedent("""\
             No stub matched GET /a?debug=1&sort=up&q=boot; 2 stubs declared.
             Closest stubs:
-              POST /a              method 'GET' != 'POST'; json body is not JSON: b''
+              POST /a              method 'GET' != 'POST'; json body is not JSON (got b'')
               GET  /a              query 'page': missing; query 'debug': unexpected; query 'sort' is not one of 'asc', 'desc' (got 'up'); query 'q' does not contain 'shoe' (got 'boot'); header 'X-Id' does not match /^[0-9]+$/ (got 'abc')
             """))
         status, body = call(self.url("/a"), json.dumps(ORDER).encode())
@@ -165,6 +165,15 @@ class AssertionMatchersTest(ServerTestCase, unittest.TestCase):
         expected = match.json_contains({"items": [{"sku": "B2"}]}, any_order=True)
         text = failure_message(self, self.assertRequested, "/orders", json=expected)
         self.assertEqual(text.splitlines()[-1], "  POST /orders         json $.items: 2 items != 1 items")
+
+    def test_json_contains_parses_text(self) -> None:
+        call(self.url("/meta"), b"not json", {"X-Meta": '{"v": 2, "w": 1}'})
+        self.assertRequested("/meta", headers={"X-Meta": match.json_contains({"v": 2})})
+        text = failure_message(self, self.assertRequested, "/meta",
+                               headers={"X-Meta": match.json_contains({"v": 3})},
+                               body=match.json_contains({"v": 2}))
+        self.assertEqual(text.splitlines()[2], "  POST /meta           header 'X-Meta' $.v: 2 != 3; "
+                                               "body is not JSON (got b'not json')")
 
     def test_not_requested_names_the_matcher(self) -> None:
         text = failure_message(self, self.assertNotRequested, match.regex("^/ord"),

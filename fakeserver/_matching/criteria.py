@@ -108,12 +108,12 @@ def subset(field: str, expected: Mapping[str, Any], get: Callable[[Any], Mapping
             actual = {key.lower(): values for key, values in actual.items()}
         found = []
         for key, value in wanted.items():
-            subject = f"{noun} {key!r}"
-            present = compare_key(field, actual, key.lower() if fold_case else key, value, subject)
+            subject, lookup = f"{noun} {key!r}", key.lower() if fold_case else key
+            present = compare_key(field, actual, lookup, value, subject)
             if present is not None:
                 found += present
                 continue
-            values = actual[key.lower() if fold_case else key]
+            values = actual[lookup]
             if isinstance(value, (list, tuple)):
                 if len(values) != len(value) or not all(map(fits, values, value)):
                     found.append(differs(field, values, list(value), subject))
@@ -132,7 +132,7 @@ def json_criterion(expected: Any, get: Callable[[Any], bytes] = lambda r: r.body
         try:
             actual = jsonlib.loads(raw)
         except ValueError:
-            return [note("json", f"body is not JSON: {shorten(raw)}")]
+            return [note("json", f"is not JSON (got {shorten(raw)})", "json body")]
         return json_differences(actual, expected)
     return Criterion("json", differences)
 

@@ -114,8 +114,9 @@ def differs(field: str, actual: Any, expected: Any, subject: str = "") -> Mismat
 
 
 def _apart(actual: Any, expected: Any) -> tuple[str, str]:
-    """The two values as text that differs to the eye: their reprs, in ASCII when they would
-    look alike (``'é'`` and ``'e\u0301'``, a Cyrillic ``'а'`` and ``'a'``), then with their types."""
+    """The two values as text that differs to the eye: their reprs, in ASCII when they
+    would look alike (``'é'`` and ``'e\\u0301'``, a Cyrillic ``'а'`` and ``'a'``), then
+    with their types."""
     texts = repr(actual), repr(expected)
     if _look_alike(*texts):
         texts = ascii(actual), ascii(expected)
@@ -137,7 +138,7 @@ def _look_alike(one: str, other: str) -> bool:
 
 
 def _first_difference(one: Any, other: Any) -> int:
-    """The first offset where the sequences *one* and *other* differ (the shorter's length if none)."""
+    """The first offset where the sequences *one* and *other* differ (else the shorter's length)."""
     for offset, (a, b) in enumerate(zip(one, other)):
         if a != b:
             return offset

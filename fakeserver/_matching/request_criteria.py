@@ -17,9 +17,9 @@ from urllib.parse import parse_qs
 from .criteria import (
     Criterion, Expectation, equal, json_criterion, path_criterion, predicate_criterion, subset,
 )
-from .diff import Mismatch, note, shorten
+from .diff import Mismatch, missing, note, shorten, unexpected
 from .files import FileSpec, files_criterion
-from .values import ABSENT, ANY, Expected, Matcher, as_expected, compare
+from .values import ABSENT, Expected, Matcher, as_expected, compare
 
 if TYPE_CHECKING:
     from .._journal.records import RecordedRequest
@@ -93,6 +93,71 @@ def _body(body: Any) -> Criterion:
     return equal("body", body.encode("utf-8") if isinstance(body, str) else body, lambda r: r.body)
 
 
+def _auth_criterion(expected: Any) -> Criterion:
+    """Basic authentication with ``(user, password)``, each a value or a matcher."""
+    expected = as_expected(tuple(expected) if isinstance(expected, list) else expected)
+
+    def differences(record: Any) -> list[Mismatch]:
+        header = record.headers.get("Authorization")
+        if expected is ABSENT:  # no Authorization header at all
+            return [] if header is None else [unexpected("auth", "auth")]
+        if header is None:
+            return [missing("auth", "auth")]
+        credentials = _basic_credentials(header)
+        if credentials is None:
+            return [note("auth", f"is not Basic: {shorten(header)}")]
+        if isinstance(expected, Matcher):
+            return compare("auth", credentials, expected)
+        return [mismatch for part, actual, wanted in zip(("user", "password"), credentials, expected)
+                for mismatch in compare("auth", actual, wanted, f"auth {part}")]
+    return Criterion("auth", differences)
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """``(user, password)`` of a Basic ``Authorization`` header; None for another scheme."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        raw = base64.b64decode(token.strip(), validate=True)
+    except ValueError:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # RFC 7617 leaves the charset to the client
+        text = raw.decode("latin-1")
+    user, _, password = text.partition(":")
+    return user, password
+
+
+def _host_criterion(expected: Any) -> Criterion:
+    """The ``Host`` header, ignoring case; the port only when *expected* gives one."""
+    with_port = False
+    if isinstance(expected, str):
+        name, port = _split_host(expected.lower())
+        with_port = port is not None
+        expected = expected.lower() if with_port else name
+    expected = as_expected(expected)
+
+    def differences(record: Any) -> list[Mismatch]:
+        header = record.headers.get("Host")
+        actual = None if header is None else header.lower() if with_port else \
+            _split_host(header.lower())[0]
+        return compare("host", actual, expected)
+    return Criterion("host", differences)
+
+
+def _split_host(host: str) -> tuple[str, str | None]:
+    """``("example.com", "8080")`` from ``example.com:8080``; ``("::1", None)`` from ``[::1]``."""
+    if host.startswith("["):
+        name, _, rest = host[1:].partition("]")
+        return name, rest[1:] if rest.startswith(":") else None
+    if host.count(":") > 1:  # an IPv6 address without brackets has no port
+        return host, None
+    name, colon, port = host.rpartition(":")
+    return (name, port) if colon and port.isdigit() else (host, None)
+
+
 #: How each criterion of :class:`ExchangeCriteria` is checked; in the order reports list them.
 _CRITERIA: dict[str, Callable[[Any], Criterion]] = {
     "query": lambda query: subset("query", query, lambda r: r.query, noun="query"),
@@ -103,8 +168,8 @@ _CRITERIA: dict[str, Callable[[Any], Criterion]] = {
     "form": lambda form: subset("form", form, lambda r: r.form, noun="form"),
     "files": files_criterion,
     "cookies": lambda cookies: subset("cookies", cookies, _cookies, noun="cookie"),
-    "auth": lambda auth: _auth_criterion(auth),
-    "host": lambda host: _host_criterion(host),
+    "auth": _auth_criterion,
+    "host": _host_criterion,
     "status": lambda status: equal("status", status, _status),
     "predicate": predicate_criterion,
 }
@@ -172,65 +237,6 @@ def _cookies(record: Any) -> dict[str, list[str]]:
             if equals:
                 cookies.setdefault(name.strip(), []).append(value.strip())
     return cookies
-
-
-def _auth_criterion(expected: Any) -> Criterion:
-    """Basic authentication with ``(user, password)``, each a value or a matcher."""
-    expected = as_expected(tuple(expected) if isinstance(expected, list) else expected)
-
-    def differences(record: Any) -> list[Mismatch]:
-        header = record.headers.get("Authorization")
-        if header is None or expected is ABSENT:  # ABSENT: no Authorization header at all
-            return compare("auth", header, ABSENT if expected is ABSENT else ANY)
-        credentials = _basic_credentials(header)
-        if credentials is None:
-            return [note("auth", f"is not Basic: {shorten(header)}")]
-        if isinstance(expected, Matcher):
-            return compare("auth", credentials, expected)
-        return [mismatch for part, actual, wanted in zip(("user", "password"), credentials, expected)
-                for mismatch in compare("auth", actual, wanted, f"auth {part}")]
-    return Criterion("auth", differences)
-
-
-def _basic_credentials(header: str | None) -> tuple[str, str] | None:
-    """``(user, password)`` of a Basic ``Authorization`` header; None for none or another scheme."""
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        raw = base64.b64decode(token.strip(), validate=True)
-    except ValueError:
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:  # RFC 7617 leaves the charset to the client
-        text = raw.decode("latin-1")
-    user, _, password = text.partition(":")
-    return user, password
-
-
-def _host_criterion(expected: Any) -> Criterion:
-    """The ``Host`` header, ignoring case; the port only when *expected* gives one."""
-    expected = as_expected(expected.lower() if isinstance(expected, str) else expected)
-    with_port = isinstance(expected, str) and _split_host(expected)[1] is not None
-
-    def differences(record: Any) -> list[Mismatch]:
-        header = record.headers.get("Host")
-        actual = None if header is None else header.lower() if with_port else \
-            _split_host(header.lower())[0]
-        return compare("host", actual, expected)
-    return Criterion("host", differences)
-
-
-def _split_host(host: str) -> tuple[str, str | None]:
-    """``("example.com", "8080")`` from ``example.com:8080``; ``("::1", None)`` from ``[::1]`` or ``::1``."""
-    if host.startswith("["):
-        name, _, rest = host[1:].partition("]")
-        return name, rest[1:] if rest.startswith(":") else None
-    if host.count(":") > 1:  # an IPv6 address without brackets has no port
-        return host, None
-    name, colon, port = host.rpartition(":")
-    return (name, port) if colon and port.isdigit() else (host, None)
 
 
 def _status(record: Any) -> int | None:

@@ -27,7 +27,7 @@ _T = TypeVar("_T")
 
 
 class Matcher:
-    """A test of a recorded value, usable wherever a value is expected; you get one from ``fakeserver.match``.
+    """A test of a recorded value, usable wherever one is expected; you get one from ``match``.
 
     Calling it with a value returns whether the value fits; ``repr()`` is
     how to write it, as the expectation's description shows it. Reports
@@ -259,6 +259,7 @@ def json_differences(actual: Any, expected: Any, *, field: str = "json", path: s
                                 any_order=expected.any_order)
     if isinstance(expected, Matcher):
         return compare(field, actual, expected, path)
+
     def deeper(item: Any, value: Any, where: str) -> list[Mismatch]:
         return json_differences(item, value, field=field, path=where, partial=partial,
                                 any_order=any_order)
@@ -280,7 +281,8 @@ def json_differences(actual: Any, expected: Any, *, field: str = "json", path: s
         for index, (item, value) in enumerate(zip(actual, expected)):
             found += deeper(item, value, f"{path}[{index}]")
         found += [missing(field, f"{path}[{index}]") for index in range(len(actual), len(expected))]
-        found += [unexpected(field, f"{path}[{index}]") for index in range(len(expected), len(actual))]
+        found += [unexpected(field, f"{path}[{index}]")
+                  for index in range(len(expected), len(actual))]
         return found
     return [differs(field, actual, expected, path)]
 

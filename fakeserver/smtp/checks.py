@@ -25,7 +25,8 @@ __all__ = ["mail_sent", "no_mail_sent"]
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
-def mail_sent(sent: list[ReceivedMessage], to: Expected[str] | Sequence[Expected[str]] | None = None,
+def mail_sent(sent: list[ReceivedMessage],
+              to: Expected[str] | Sequence[Expected[str]] | None = None,
               sender: Expected[str] | None = None, subject: Expected[str] | None = None,
               count: int | None = None, *,
               style: ReportStyle) -> tuple[ReceivedMessage | None, str | None]:
@@ -86,9 +87,8 @@ def _address_criterion(field: str, expected: Any,
     wanted = [as_expected(address) for address in (expected if isinstance(expected, list)
                                                     else [expected])]
 
-    def fits_address(address: str, expected: Any) -> bool:
-        return address.lower() == expected.lower() if isinstance(expected, str) \
-            else fits(address, expected)
+    def fits_address(address: str, one: Any) -> bool:
+        return address.lower() == one.lower() if isinstance(one, str) else fits(address, one)
 
     def differences(record: ReceivedMessage) -> list[Mismatch]:
         listed = _listed(get(record))

@@ -184,6 +184,7 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
         self.assertRequested("/h", host="api.example.com", count=2)  # any port, any case
         self.assertRequested("/h", host=f"api.example.com:{port}", count=1)
         self.assertRequested("/h", host="::1", count=1)
+        self.assertRequested("/h", host="[::1]", count=1)
         self.assertRequested("/h", host=match.regex(r"\.example\.com$"), count=2)
         urllib.request.urlopen(self.url("/h"), timeout=10).close()
         self.assertRequested("/h", host="127.0.0.1", count=1)

@@ -288,7 +288,7 @@ class AssertionFailureTest(ServerTestCase, unittest.TestCase):
             Expected a request matching POST /u with query {'page': '2'}, headers {'X-Token': 'right'}, json {'a': 1}, status 201; 0 of 2 recorded requests match.
             Closest recorded requests:
               POST /u?page=1       query 'page': '1' != '2'; header 'X-Token': 'wrong' != 'right'; json $.a: 2 != 1; status 200 != 201
-              POST /u              query 'page': missing; header 'X-Token': missing; json body is not JSON: b'not json'; status 200 != 201"""))
+              POST /u              query 'page': missing; header 'X-Token': missing; json body is not JSON (got b'not json'); status 200 != 201"""))
 
     def test_count(self) -> None:
         for _ in range(3):
