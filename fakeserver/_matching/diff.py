@@ -95,22 +95,30 @@ def differs(field: str, actual: Any, expected: Any, subject: str = "") -> Mismat
     around the first difference of their reprs. Values that print alike
     print in ASCII (``'e\\u0301'``), then with their types, then marked.
     """
+    text = isinstance(actual, str) and isinstance(expected, str) or (
+        isinstance(actual, (bytes, bytearray)) and isinstance(expected, (bytes, bytearray)))
+    if text and max(len(actual), len(expected)) > LIMIT:  # their reprs are longer still
+        return _at_first_difference(field, actual, expected, subject)
     shown_actual, shown_expected = _apart(actual, expected)
     if len(shown_actual) <= LIMIT and len(shown_expected) <= LIMIT:
         return Mismatch(field, shown_actual, shown_expected, subject)
-    if isinstance(actual, str) and isinstance(expected, str) or (
-            isinstance(actual, (bytes, bytearray)) and isinstance(expected, (bytes, bytearray))):
-        offset = _first_difference(actual, expected)
-        unit = "char" if isinstance(actual, str) else "byte"
-        around_actual, around_expected = _apart(*(_around(value, offset)
-                                                  for value in (actual, expected)))
-        return Mismatch(field, _cut(around_actual, offset, actual),
-                        _cut(around_expected, offset, expected),
-                        f"{subject or field} at {unit} {offset}",
-                        detail=f"lengths {len(actual)} and {len(expected)}")
+    if text:  # short, but long once escaped
+        return _at_first_difference(field, actual, expected, subject)
     offset = _first_difference(shown_actual, shown_expected)
     return Mismatch(field, _cut(_around(shown_actual, offset), offset, shown_actual),
                     _cut(_around(shown_expected, offset), offset, shown_expected), subject)
+
+
+def _at_first_difference(field: str, actual: Any, expected: Any, subject: str) -> Mismatch:
+    """Two strings (or byte strings) around their first differing offset, with their lengths."""
+    offset = _first_difference(actual, expected)
+    unit = "char" if isinstance(actual, str) else "byte"
+    around_actual, around_expected = _apart(*(_around(value, offset)
+                                              for value in (actual, expected)))
+    return Mismatch(field, _cut(around_actual, offset, actual),
+                    _cut(around_expected, offset, expected),
+                    f"{subject or field} at {unit} {offset}",
+                    detail=f"lengths {len(actual)} and {len(expected)}")
 
 
 def _apart(actual: Any, expected: Any) -> tuple[str, str]:
@@ -138,11 +146,18 @@ def _look_alike(one: str, other: str) -> bool:
 
 
 def _first_difference(one: Any, other: Any) -> int:
-    """The first offset where the sequences *one* and *other* differ (else the shorter's length)."""
-    for offset, (a, b) in enumerate(zip(one, other)):
-        if a != b:
+    """The first offset where the sequences *one* and *other* differ (else the shorter's length).
+
+    Compares a few kilobytes at a time, so that a body of megabytes costs
+    a pass in C, not a Python loop over every byte.
+    """
+    end, start, step = min(len(one), len(other)), 0, 4096
+    while start < end and one[start:start + step] == other[start:start + step]:
+        start += step
+    for offset in range(start, min(start + step, end)):
+        if one[offset] != other[offset]:
             return offset
-    return min(len(one), len(other))
+    return end
 
 
 def _around(value: Any, offset: int) -> Any:

@@ -75,6 +75,16 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
                          "  POST /b              body at byte 100: ...b'xxxxxxxxxxxx' != "
                          "...b'xxxxxxxxxxxxEND' (lengths 100 and 103)")
 
+    def test_the_offset_deep_in_a_large_body(self) -> None:
+        body = bytes(200_000)
+        zeros = r"\x00" * 12
+        self.assertEqual(str(differs("body", body, body[:150_000] + b"\x01" + body[150_001:])),
+                         f"body at byte 150000: ...b'{zeros}{zeros}'... != "
+                         f"...b'{zeros}\\x01{zeros[:-4]}'... (lengths 200000 and 200000)")
+        self.assertEqual(str(differs("body", body, body[:150_000])),
+                         f"body at byte 150000: ...b'{zeros}{zeros}'... != ...b'{zeros}' "
+                         f"(lengths 200000 and 150000)")
+
     def test_long_text_shows_the_first_differing_offset(self) -> None:
         value = "token-" + "a" * 70
         send(self.url("/t"), headers={"X-Token": value})
