@@ -139,9 +139,13 @@ def _apart(actual: Any, expected: Any) -> tuple[str, str]:
 def _look_alike(one: str, other: str) -> bool:
     """True when *one* and *other* may look the same on screen: equal, or first differing
     where a combining mark or a non-ASCII character stands against an ASCII one."""
+    if one == other:
+        return True
+    if one.isascii() and other.isascii():
+        return False
     offset = _first_difference(one, other)
     pair = one[offset:offset + 1], other[offset:offset + 1]
-    return one == other or pair[0].isascii() != pair[1].isascii() or any(
+    return pair[0].isascii() != pair[1].isascii() or any(
         unicodedata.combining(char) for char in pair if char)
 
 
