@@ -164,7 +164,7 @@ class AssertionMatchersTest(ServerTestCase, unittest.TestCase):
                          "  POST /orders         json $.items has no item matching {'sku': 'C3'}")
         expected = match.json_contains({"items": [{"sku": "B2"}]}, any_order=True)
         text = failure_message(self, self.assertRequested, "/orders", json=expected)
-        self.assertEqual(text.splitlines()[-1], "  POST /orders         json $.items: 2 items != 1 items")
+        self.assertEqual(text.splitlines()[-1], "  POST /orders         json $.items: 2 items != 1 item")
 
     def test_json_contains_parses_text(self) -> None:
         call(self.url("/meta"), b"not json", {"X-Meta": '{"v": 2, "w": 1}'})

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence, Union
 
 from .criteria import Criterion
-from .diff import Mismatch, missing, unexpected
+from .diff import Mismatch, missing, plural, unexpected
 from .values import ABSENT, Matcher, as_expected, compare
 
 __all__ = ["FileSpec", "files_criterion"]
@@ -60,7 +60,7 @@ def files_criterion(expected: Mapping[str, FileSpec | Sequence[FileSpec]]) -> Cr
 
 def _all_of(specs: list[dict[str, Any]], uploads: list[Any], subject: str) -> list[Mismatch]:
     if len(specs) != len(uploads):
-        return [Mismatch("files", f"{len(uploads)} files", f"{len(specs)} files", subject)]
+        return [Mismatch("files", plural(len(uploads), "file"), plural(len(specs), "file"), subject)]
     return [mismatch for index, (spec, upload) in enumerate(zip(specs, uploads))
             for mismatch in _differences(spec, upload, f"{subject}[{index}]")]
 

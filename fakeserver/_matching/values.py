@@ -14,7 +14,7 @@ import json as jsonlib
 import re
 from typing import Any, Callable, Mapping, TypeVar, Union
 
-from .diff import Mismatch, differs, missing, note, shorten, unexpected
+from .diff import Mismatch, differs, missing, note, plural, shorten, unexpected
 
 __all__ = [
     "ABSENT", "ANY", "Expected", "JsonContains", "Matcher", "as_expected", "compare", "compare_key",
@@ -291,7 +291,7 @@ def _unordered(actual: list[Any], expected: list[Any], field: str, path: str,
                same: Callable[[Any, Any], bool]) -> list[Mismatch]:
     """How the array *actual* fails to hold the *expected* items, one each, in any order."""
     if len(actual) != len(expected):
-        return [Mismatch(field, f"{len(actual)} items", f"{len(expected)} items", path)]
+        return [Mismatch(field, plural(len(actual), "item"), plural(len(expected), "item"), path)]
     fitting = [[same(item, value) for item in actual] for value in expected]
     taken: dict[int, int] = {}  # actual index -> expected index
 

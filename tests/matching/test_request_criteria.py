@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from fakeserver import ServerTestCase, StubApp, match
-from tests.support import import_extra, multipart
+from tests.support import failure_message, import_extra, multipart
 
 CSV = b"id,qty\n1,3\n"
 
@@ -62,6 +62,12 @@ class FilesTest(ServerTestCase, unittest.TestCase):
         self.assertRequested("/many", files={"doc": ["a.txt", b"B"]})
         self.assertNotRequested("/many", files={"doc": ["b.txt", "a.txt"]})
         self.assertNotRequested("/many", files={"doc": ["a.txt"]})
+        self.assertEqual(failure_message(self, self.assertRequested, "/many",
+                                         files={"doc": ["a.txt", "c.txt"]}).splitlines()[-1],
+                         "  POST /many           file 'doc'[1] filename: 'b.txt' != 'c.txt'")
+        self.assertEqual(failure_message(self, self.assertRequested, "/many",
+                                         files={"doc": ["a.txt"]}).splitlines()[-1],
+                         "  POST /many           file 'doc': 2 files != 1 file")
 
     def test_other_clients(self) -> None:
         self.stub("POST", "/upload", files={"report": {"filename": "r.csv", "content": CSV}}
