@@ -5,26 +5,12 @@ from __future__ import annotations
 import json
 import textwrap
 import unittest
-import urllib.error
-import urllib.request
 
 from fakeserver import ServerTestCase, StubApp, match
-from tests.support import failure_message, import_extra
+from tests.support import call, failure_message, import_extra
 
 ORDER = {"id": 41, "customer": {"name": "Ann", "vip": True},
          "items": [{"sku": "A1", "qty": 2}, {"sku": "B2", "qty": 1}], "note": None}
-
-
-def call(url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
-         method: str | None = None) -> tuple[int, bytes]:
-    """Make a request; return (status, body) whatever the status."""
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
 
 
 class MatchersTest(unittest.TestCase):
@@ -81,7 +67,7 @@ class StubMatchersTest(ServerTestCase, unittest.TestCase):
                   ).respond(201)
         self.stub("POST", "/form", form={"name": lambda name: name.istitle()}).respond(text="form")
         self.stub("POST", "/text", body=match.contains("needle")).respond(text="body")
-        self.assertEqual(call(self.url("/users/7?page=2"), headers={"X-Id": "7"}), (200, b"user"))
+        self.assertEqual(call(self.url("/users/7?page=2"), headers={"X-Id": "7"})[:2], (200, b"user"))
         self.assertEqual(call(self.url("/v2/orders"), json.dumps(ORDER).encode())[0], 201)
         self.assertEqual(call(self.url("/form"), b"name=Ann")[1], b"form")
         self.assertEqual(call(self.url("/text"), b"hay needle hay")[1], b"body")
@@ -101,7 +87,7 @@ class StubMatchersTest(ServerTestCase, unittest.TestCase):
         self.stub("POST", "/a", body=lambda body: len(body) < 3, json=match.json_contains(
             {"items": [{"sku": "A1", "qty": 3}, {"sku": "B2"}], "gift": match.ANY}))
         self.allow_unmatched_requests = True
-        status, body = call(self.url("/a?debug=1&sort=up&q=boot"), headers={"X-Id": "abc"})
+        status, body, _ = call(self.url("/a?debug=1&sort=up&q=boot"), headers={"X-Id": "abc"})
         self.assertEqual(status, 404)
         self.assertEqual(body.decode(), textwrap.dedent("""\
             No stub matched GET /a?debug=1&sort=up&q=boot; 2 stubs declared.
@@ -109,7 +95,7 @@ class StubMatchersTest(ServerTestCase, unittest.TestCase):
               POST /a              method 'GET' != 'POST'; json body is not JSON (got b'')
               GET  /a              query 'page': missing; query 'debug': unexpected; query 'sort' is not one of 'asc', 'desc' (got 'up'); query 'q' does not contain 'shoe' (got 'boot'); header 'X-Id' does not match /^[0-9]+$/ (got 'abc')
             """))
-        status, body = call(self.url("/a"), json.dumps(ORDER).encode())
+        body = call(self.url("/a"), json.dumps(ORDER).encode())[1]
         self.assertEqual(body.decode().splitlines()[2:], [
             "  POST /a              body does not satisfy <lambda>() (got b'{\"id\": 41, \"customer\": {\"[...] \"qty\": 1}], \"note\": null}' (127 bytes)); "
             "json $.items[0].qty: 2 != 3; json $.gift: missing",

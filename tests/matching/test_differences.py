@@ -6,11 +6,10 @@ import json
 import textwrap
 import unicodedata
 import unittest
-import urllib.request
 
 from fakeserver import ServerTestCase
 from fakeserver._matching.diff import differs
-from tests.support import echo_app, failure_message
+from tests.support import call, echo_app, failure_message
 
 ORDER = {
     "customer": {"id": 7, "name": "Ann Example", "address": {"street": "1 Long Street " * 4}},
@@ -19,16 +18,11 @@ ORDER = {
 }
 
 
-def send(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> None:
-    request = urllib.request.Request(url, data=data, headers=headers or {})
-    urllib.request.urlopen(request, timeout=10).close()
-
-
 class DifferenceTest(ServerTestCase, unittest.TestCase):
     app = echo_app
 
     def test_json_lists_the_differing_paths(self) -> None:
-        send(self.url("/orders"), json.dumps(ORDER).encode())
+        call(self.url("/orders"), json.dumps(ORDER).encode())
         expected = json.loads(json.dumps(ORDER))
         expected["items"][3]["qty"] = 3
         expected["note"] = "gift"
@@ -40,7 +34,7 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
               POST /orders         json $.items[3].qty: 4 != 3; json $.note: missing; json $.extra: unexpected"""))
 
     def test_json_arrays_keys_and_types(self) -> None:
-        send(self.url("/j"), b'{"list": [1, 2, 3], "two words": {"a": 1}, "n": null}')
+        call(self.url("/j"), b'{"list": [1, 2, 3], "two words": {"a": 1}, "n": null}')
         text = failure_message(self, self.assertRequested, "/j",
                                json={"list": [1, 2], "two words": [1], "n": 0})
         self.assertEqual(text.splitlines()[-1],
@@ -50,7 +44,7 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
         self.assertIn("json $.list[3]: missing", text)
 
     def test_json_differences_are_capped(self) -> None:
-        send(self.url("/many"), json.dumps({f"k{number}": number for number in range(9)}).encode())
+        call(self.url("/many"), json.dumps({f"k{number}": number for number in range(9)}).encode())
         text = failure_message(self, self.assertRequested, "/many",
                                json={f"k{number}": -1 for number in range(9)})
         self.assertEqual(text.splitlines()[-1], "  POST /many           " + "; ".join(
@@ -59,7 +53,7 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
 
     def test_a_long_body_shows_the_first_differing_offset_and_the_lengths(self) -> None:
         body = b"".join(b"line %04d\n" % number for number in range(500))
-        send(self.url("/b"), body)
+        call(self.url("/b"), body)
         changed = body.replace(b"line 0321", b"line 0x21")
         self.assertEqual(failure_message(self, self.assertRequested, "/b", body=changed),
                          textwrap.dedent("""\
@@ -69,7 +63,7 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
 
     def test_a_body_cut_short_shows_where(self) -> None:
         body = b"x" * 100
-        send(self.url("/b"), body)
+        call(self.url("/b"), body)
         text = failure_message(self, self.assertRequested, "/b", body=body + b"END")
         self.assertEqual(text.splitlines()[-1],
                          "  POST /b              body at byte 100: ...b'xxxxxxxxxxxx' != "
@@ -87,7 +81,7 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
 
     def test_long_text_shows_the_first_differing_offset(self) -> None:
         value = "token-" + "a" * 70
-        send(self.url("/t"), headers={"X-Token": value})
+        call(self.url("/t"), headers={"X-Token": value})
         text = failure_message(self, self.assertRequested, "/t",
                                headers={"X-Token": value[:40] + "b" + value[41:]})
         self.assertEqual(text.splitlines()[-1],
@@ -95,7 +89,7 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
                          "!= ...'aaaaaaaaaaaabaaaaaaaaaaa'... (lengths 76 and 76)")
 
     def test_headers_query_and_form_show_only_the_differing_keys(self) -> None:
-        send(self.url("/f?page=1&tag=a&tag=b&keep=1"), b"name=Ann&role=user&same=1",
+        call(self.url("/f?page=1&tag=a&tag=b&keep=1"), b"name=Ann&role=user&same=1",
              {"X-One": "1", "X-Two": "2"})
         text = failure_message(self, self.assertRequested, "/f",
                                query={"page": "2", "tag": ["a", "c"], "keep": "1"},
@@ -107,9 +101,9 @@ class DifferenceTest(ServerTestCase, unittest.TestCase):
             "header 'X-Two': '2' != '3'; header 'X-Three': missing; form 'role': 'user' != 'admin'"))
 
     def test_closest_first_by_fields_then_by_differences(self) -> None:
-        send(self.url("/r"), b'{"a": 0, "b": 0}')
-        send(self.url("/r"), b'{"a": 1, "b": 0}')
-        send(self.url("/other"), b'{"a": 1, "b": 2}')
+        call(self.url("/r"), b'{"a": 0, "b": 0}')
+        call(self.url("/r"), b'{"a": 1, "b": 0}')
+        call(self.url("/other"), b'{"a": 1, "b": 2}')
         text = failure_message(self, self.assertRequested, "/r", json={"a": 1, "b": 2})
         self.assertEqual(text.splitlines()[2:], [
             "  POST /r              json $.b: 0 != 2",

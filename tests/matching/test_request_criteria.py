@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import http.client
 import http.cookiejar
 import textwrap
@@ -11,7 +10,7 @@ import urllib.error
 import urllib.request
 
 from fakeserver import ServerTestCase, StubApp, match
-from tests.support import failure_message, import_extra, multipart
+from tests.support import basic_auth, call, failure_message, import_extra, multipart
 
 CSV = b"id,qty\n1,3\n"
 
@@ -19,19 +18,7 @@ CSV = b"id,qty\n1,3\n"
 def post(url: str, fields: dict[str, str], files: dict[str, object]) -> int:
     """POST a multipart form with urllib; return the status (404 included)."""
     body, content_type = multipart(fields, files)
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    """The Authorization header of Basic authentication, as clients build it."""
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+    return call(url, body, {"Content-Type": content_type})[0]
 
 
 class FilesTest(ServerTestCase, unittest.TestCase):
@@ -147,10 +134,10 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
     def test_basic_auth(self) -> None:
         self.stub("GET", "/private", auth=("ann", "secret")).respond(text="hello Ann")
         self.allow_unmatched_requests = True
-        request = urllib.request.Request(self.url("/private"), headers=basic("ann", "secret"))
+        request = urllib.request.Request(self.url("/private"), headers=basic_auth("ann", "secret"))
         with urllib.request.urlopen(request, timeout=10) as response:
             self.assertEqual(response.read(), b"hello Ann")
-        request = urllib.request.Request(self.url("/private"), headers=basic("ann", "wrong"))
+        request = urllib.request.Request(self.url("/private"), headers=basic_auth("ann", "wrong"))
         with self.assertRaises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=10)
         caught.exception.close()

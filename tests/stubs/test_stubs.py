@@ -10,23 +10,9 @@ import textwrap
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 from fakeserver import AppRunner, Recorder, Response, ServerTestCase, StubApp
-from tests.support import echo_app, run_case
-
-
-def call(url: str, data: bytes | None = None, headers: dict | None = None,
-         method: str | None = None) -> tuple[int, bytes, dict]:
-    """Make a request; return (status, body, headers) whatever the status."""
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read(), dict(response.headers)
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read(), dict(error.headers)
+from tests.support import call, echo_app, json_file, run_case
 
 
 class IssueExampleTest(ServerTestCase, unittest.TestCase):
@@ -296,11 +282,7 @@ class AllStubsUsedTest(ServerTestCase, unittest.TestCase):
 
 class DeclarativeTest(ServerTestCase, unittest.TestCase):
     def write(self, content: object) -> str:
-        handle, path = tempfile.mkstemp(suffix=".json")
-        with os.fdopen(handle, "w") as file:
-            file.write(content if isinstance(content, str) else json.dumps(content))
-        self.addCleanup(os.unlink, path)
-        return path
+        return json_file(self, content)
 
     def test_load_stubs_from_a_file(self) -> None:
         path = self.write([
