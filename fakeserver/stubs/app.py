@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .._matching import (
-    Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
+    Expectation, Mismatch, PathSpec, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
 from .._journal.recorder import record_request
@@ -129,7 +129,7 @@ class Stub:
     def label(self) -> tuple[str, str]:
         """The columns naming this stub in reports: method and path."""
         path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
-        return self.method or "*", path or "*"
+        return self.method or "*", str(path or "*")
 
     def __repr__(self) -> str:
         extra = f" times={self.times}" if self.times is not None else ""
@@ -161,15 +161,16 @@ class StubApp:
 
     # -- declaring ------------------------------------------------------------------
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
         *method* None (or ``"*"``) matches any method; *path* is a string, a
-        ``/items/{id}`` template or a compiled regex; the other criteria
-        (*query*, *headers*, *body*, *json*, *form*, *predicate*) are those
-        of :class:`RequestCriteria`. A stub with *times* expires after that
+        ``/items/{id}`` template, a compiled regex or a matcher; the other
+        criteria (*query*, *headers*, *body*, *json*, *form*, *files*,
+        *cookies*, *auth*, *host*, *predicate*) are those of
+        :class:`RequestCriteria`, and take matchers of :mod:`fakeserver.match`. A stub with *times* expires after that
         many answers. Without a response it answers 200, empty. Raises
         TypeError for a keyword that is no criterion, *status* included:
         the stub chooses the status, with :meth:`Stub.respond`.
@@ -274,10 +275,14 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body, json, form; response
-        keys: status, headers, body, text, json, delay; optional times and
-        priority. Raises ValueError naming the entry and the field at fault,
-        having declared none of the file's stubs.
+        Request keys: method, path, query, headers, body, json, form, files,
+        cookies, auth, host; where a value is compared, a matcher may stand
+        for it as a one-key object: ``{"$regex": "..."}``, ``{"$contains":
+        "..."}``, ``{"$any": true}``, ``{"$absent": true}``, ``{"$one_of":
+        [...]}``, ``{"$json_contains": ...}``. Response keys: status,
+        headers, body, text, json, delay; optional times and priority.
+        Raises ValueError naming the entry and the field at fault, having
+        declared none of the file's stubs.
         """
         return load_stub_file(self, path)
 
