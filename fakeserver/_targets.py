@@ -4,8 +4,9 @@
 path first (``assertRequested("/items", method="POST")``): swapping them is
 an easy slip, which would otherwise give a check that can never pass, or a
 stub that never matches. A path is a string starting with ``/``, a full URL
-(matched by its path and query), a ``/items/{id}`` template, a compiled
-regex, or None. Nothing here knows servers or test frameworks.
+(matched by its host, path and query), a ``/items/{id}`` template, a
+compiled regex, a matcher, or None. Nothing here knows servers or test
+frameworks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["check_target", "is_url"]
+__all__ = ["check_target", "is_path", "is_url"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
@@ -23,7 +24,8 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def _is_path(value: Any) -> bool:
+def is_path(value: Any) -> bool:
+    """True for a string that can be a path: starting with ``/``, or a full URL."""
     return isinstance(value, str) and (value.startswith("/") or is_url(value))
 
 
@@ -35,7 +37,7 @@ def _shown(value: Any) -> str:
 def _as_path(value: Any) -> str:
     """*value* written as a path: a leading ``/`` added unless it is a URL."""
     text = str(value)
-    return _shown(text if _is_path(text) else "/" + text)
+    return _shown(text if is_path(text) else "/" + text)
 
 
 def check_target(call: str, path: Any, method: Any, *, method_first: bool = False) -> None:
@@ -44,8 +46,8 @@ def check_target(call: str, path: Any, method: Any, *, method_first: bool = Fals
     *call* names the function as the caller wrote it (``assertRequested``);
     *method_first* says it takes the method first, as ``stub()`` does.
     """
-    swapped = _is_path(method) or (isinstance(path, str) and path.isalpha() and path.isupper())
-    bad_path = isinstance(path, str) and not _is_path(path)
+    swapped = is_path(method) or (isinstance(path, str) and path.isalpha() and path.isupper())
+    bad_path = isinstance(path, str) and not is_path(path)
     if not (swapped or bad_path):
         return
     if method_first:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, cast
 from .scenarios import is_scenarios_path, serve_scenarios
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
+from ..smtp.parsing import text_charset
 from ..smtp.server import ReceivedMessage
 
 __all__ = ["CONTROL_PATH", "JournalApp", "exchange_json", "format_exchange", "format_message",
@@ -118,7 +119,7 @@ def format_message(message: ReceivedMessage) -> str:
         # decode=True gives the bytes of a non-multipart part (None for a multipart one).
         payload = cast("bytes | None", part.get_payload(decode=True)) or b""
         if part.get_content_maintype() == "text":
-            charset = part.get_content_charset() or "utf-8"
+            charset = text_charset(part, "utf-8")  # never one that raises LookupError
             lines.append(f"  {part.get_content_type()}:")
             lines.extend(_preview(payload.decode(charset, "replace").encode("utf-8"), "    "))
         else:

@@ -68,8 +68,8 @@ class AppRunner(ServerThread):
     The socket is bound when the constructor returns, so :attr:`address`
     and :attr:`url` are known before :meth:`start`. Use it as a context
     manager, or call :meth:`start` and :meth:`stop` (idempotent, thread-safe,
-    prompt: see :meth:`ServerThread.stop`). Binds ``127.0.0.1`` unless told
-    otherwise; ``host="::1"`` serves IPv6.
+    prompt). Binds ``127.0.0.1`` unless told otherwise; ``host="::1"`` serves
+    IPv6.
 
     ``tls=True`` serves HTTPS with the bundled ``localhost`` certificate
     (clients trust :data:`fakeserver.CA_FILE`); an *ssl_context* of your own
@@ -97,6 +97,7 @@ class AppRunner(ServerThread):
         self.ssl_context = ssl_context
         if ssl_context is not None:
             self.url_scheme = "https"
+        #: The WSGI app served (:func:`demo_app` when none was given).
         self.app: WSGIApp = app if app is not None else demo_app
         #: Request bodies larger than this are refused with 413 (None: no limit).
         self.max_body_size = max_body_size
@@ -122,8 +123,14 @@ class AppRunner(ServerThread):
         serve_connection(connection, self)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving (see :meth:`ServerThread.stop`), first cutting short any
-        delay the app is waiting out: an :class:`Interruptible` app is interrupted."""
+        """Stop serving, first cutting short any delay the app is waiting out: an
+        app with an ``interrupt()`` method (``Interruptible``) is interrupted.
+
+        Idle connections are closed at once; requests in progress get up to
+        *timeout* seconds, then their sockets are shut down. When this
+        returns, no thread or socket of the server is left. Idempotent,
+        thread-safe, and callable from inside a request.
+        """
         if isinstance(self.app, Interruptible):
             self.app.interrupt()
         super().stop(timeout)

@@ -162,6 +162,7 @@ class ServerThread(threading.Thread):
         super().__init__(name=f"{name}-{host}:{port}", daemon=True)
         self._listener = _bind(host, port, self.backlog)
         bound = self._listener.getsockname()
+        #: The bound ``(host, port)``, known before :meth:`start`.
         self.address: tuple[str, int] = (host, bound[1])
         self.name = f"{name}-{format_url_host(host)}:{bound[1]}"
         self._wakeup_receiver, self._wakeup_sender = socket.socketpair()

@@ -8,7 +8,7 @@
   and answered it, bodies spooled to a temporary file when large.
 - ``parse_form`` and :class:`~fakeserver.UploadedFile`: the fields and files
   of an urlencoded or multipart body, for the records and the package index
-  alike.
+  alike (``FormError`` when a form cannot be read as declared).
 
 It knows nothing of servers, sockets or unittest.
 """

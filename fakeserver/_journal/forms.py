@@ -5,28 +5,52 @@ The one form parser of fakeserver: :attr:`RecordedRequest.form` and
 index on an upload. It also owns reading a ``Content-Type`` value (media
 type and parameters), which the records use for a body's charset. Pure
 functions of bytes and text: nothing here knows WSGI, records or sockets.
+
+A form that cannot be read as declared (a field in a charset Python does
+not know; when asked to be strict, a multipart body cut short) raises
+:class:`FormError`, a ValueError: the caller decides what that means (the
+package index answers 400, a stub's ``form=`` does not match).
 """
 
 from __future__ import annotations
 
+from email import errors
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import cast
 from urllib.parse import parse_qs
 
-__all__ = ["FORM_TYPES", "Fields", "Files", "UploadedFile", "parse_content_type", "parse_form"]
+__all__ = [
+    "FORM_TYPES", "Fields", "Files", "FormError", "UploadedFile", "parse_content_type",
+    "parse_form",
+]
 
 #: The media types whose bodies :func:`parse_form` reads.
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: What each flaw of a multipart body's structure means, as the end of a sentence.
+_MALFORMED = {
+    errors.CloseBoundaryNotFoundDefect: "has no closing boundary",
+    errors.StartBoundaryNotFoundDefect: "has no part with the boundary of its Content-Type",
+    errors.NoBoundaryInMultipartDefect: "has no boundary in its Content-Type",
+    errors.MultipartInvariantViolationDefect: "has no parts",
+}
+
+
+class FormError(ValueError):
+    """A form body that cannot be read as declared; the message says why."""
 
 
 class UploadedFile:
     """A file part of a ``multipart/form-data`` body; you get one from ``RecordedRequest.files``."""
 
     def __init__(self, name: str, filename: str, content_type: str, data: bytes) -> None:
+        #: The form field's name.
         self.name = name
+        #: The file name the client gave, e.g. ``report.pdf``.
         self.filename = filename
+        #: The part's media type, ``text/plain`` when the client gave none.
         self.content_type = content_type
+        #: The file's content, as bytes.
         self.data = data
 
     def __repr__(self) -> str:
@@ -54,14 +78,17 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     return kind.strip().lower(), params
 
 
-def parse_form(content_type: str, body: bytes) -> tuple[Fields, Files]:
+def parse_form(content_type: str, body: bytes, *, strict: bool = False) -> tuple[Fields, Files]:
     """The fields and file parts of *body*, a form of the given ``Content-Type``.
 
     An urlencoded body gives fields only (decoded as latin-1, blank values
     kept); a multipart one gives text fields (in each part's charset,
     UTF-8 by default, undecodable bytes replaced) and :class:`UploadedFile`
-    parts (as bytes). Any other content type gives two empty dicts. A
-    malformed multipart body gives what could be parsed of it.
+    parts (as bytes). Any other content type gives two empty dicts.
+
+    A text field in a charset Python cannot decode raises :class:`FormError`.
+    A malformed multipart body (no closing boundary, say) gives what could
+    be parsed of it, or with *strict* raises :class:`FormError` too.
     """
     kind, _ = parse_content_type(content_type)
     if kind == "application/x-www-form-urlencoded":
@@ -70,6 +97,9 @@ def parse_form(content_type: str, body: bytes) -> tuple[Fields, Files]:
         return {}, {}
     head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
     message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if strict and message.defects:
+        flaw = message.defects[0]
+        raise FormError(f"the multipart body {_MALFORMED.get(type(flaw), type(flaw).__name__)}")
     fields: Fields = {}
     files: Files = {}
     for part in message.iter_parts():
@@ -82,7 +112,12 @@ def parse_form(content_type: str, body: bytes) -> tuple[Fields, Files]:
         filename = part.get_filename()
         if filename is None:
             charset = part.get_content_charset() or "utf-8"
-            fields.setdefault(name, []).append(data.decode(charset, "replace"))
+            try:
+                text = data.decode(charset, "replace")
+            except (LookupError, ValueError):  # unknown, not a text encoding, or "undefined"
+                raise FormError(f"the field {name!r} is in an unknown charset {charset!r}"
+                                ) from None
+            fields.setdefault(name, []).append(text)
         else:
             files.setdefault(name, []).append(
                 UploadedFile(name, filename, part.get_content_type(), data))

@@ -69,7 +69,9 @@ class Recorder:
 
     def __init__(self, app: Callable[..., Iterable[bytes]], *,
                  spool_threshold: int = SPOOL_THRESHOLD) -> None:
+        #: The WSGI app recorded.
         self.app = app
+        #: Bodies larger than this many bytes are kept in a temporary file.
         self.spool_threshold = spool_threshold
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []

@@ -106,7 +106,9 @@ class RecordedResponse(_Message):
 
     def __init__(self, status_line: str, headers: list[tuple[str, str]], threshold: int) -> None:
         code, _, reason = status_line.partition(" ")
+        #: The status code, e.g. ``201``.
         self.status = int(code)
+        #: The reason phrase the app gave, e.g. ``Created``.
         self.reason = reason
         self._raw_headers = headers
         self._body = _Body(threshold)
@@ -132,18 +134,24 @@ class RecordedRequest(_Message):
 
     def __init__(self, environ: dict[str, Any], threshold: int,
                  completion: threading.Condition) -> None:
+        #: The request method, e.g. ``POST``.
         self.method: str = environ["REQUEST_METHOD"]
         #: The decoded path, as text: ``/café`` (WSGI gives it as latin-1 bytes).
         self.path: str = _from_wsgi(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+        #: The query as sent, without the ``?``: ``page=2&tag=a``.
         self.query_string: str = environ.get("QUERY_STRING", "")
         # What the lazy properties need, kept apart from the app's changes to environ.
         self._environ = {key: environ[key] for key in _KEPT_ENVIRON if key in environ}
         raw_headers = environ.get("fakeserver.headers")  # as received, when we serve it
         self._raw_headers = (raw_headers if raw_headers is not None
                              else _headers_from_environ(environ))
+        #: The client's ``(host, port)``.
         self.client_address = (environ.get("REMOTE_ADDR", ""), int(environ.get("REMOTE_PORT") or 0))
+        #: ``time.time()`` when the request reached the app.
         self.time = time.time()
+        #: What the app answered; None until it starts answering, or if it failed first.
         self.response: RecordedResponse | None = None
+        #: The exception the app raised answering this request, if any.
         self.error: BaseException | None = None
         #: The stub that answered, when a StubApp served the request.
         self.stub: Any = None
@@ -170,12 +178,19 @@ class RecordedRequest(_Message):
 
     @property
     def form(self) -> dict[str, list[str]]:
-        """Fields of an urlencoded or multipart body: each a list of values (files: :attr:`files`)."""
+        """Fields of an urlencoded or multipart body: each a list of values (files: :attr:`files`).
+
+        Raises ValueError, saying which, for a field in a charset Python does
+        not know.
+        """
         return self._form_and_files[0]
 
     @property
     def files(self) -> dict[str, list[UploadedFile]]:
-        """The file parts of a multipart body, by field name: each a list, as a field may repeat."""
+        """The file parts of a multipart body, by field name: each a list, as a field may repeat.
+
+        Raises as :attr:`form` does.
+        """
         return self._form_and_files[1]
 
     def file(self, name: str) -> UploadedFile:

@@ -23,7 +23,7 @@ from .._journal.records import RecordedRequest
 from ..stubs.scenarios import STARTED
 
 if TYPE_CHECKING:
-    import re
+    from .._matching import PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -47,7 +47,7 @@ def _tally(matching: int, total: int) -> str:
     return tally(matching, total, "recorded request", "no requests were recorded.")
 
 
-def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
+def requested(requests: list[RecordedRequest], path: PathSpec | None,
               method: str | None = None, *, count: int | None = None, style: ReportStyle,
               first: bool = False, waited: float | None = None,
               **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
@@ -64,7 +64,7 @@ def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
                                title="Closest recorded requests", style=style)
 
 
-def requested_by(path: str | re.Pattern | None, method: str | None = None, *,
+def requested_by(path: PathSpec | None, method: str | None = None, *,
                  count: int | None = None,
                  **criteria: Unpack[ExchangeCriteria]) -> Callable[[list[RecordedRequest]], bool]:
     """Whether a journal passes :func:`requested` with these arguments: what a wait waits for."""
@@ -72,7 +72,7 @@ def requested_by(path: str | re.Pattern | None, method: str | None = None, *,
     return lambda requests: count_met(sum(map(expectation.matches, requests)), count)
 
 
-def not_requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
+def not_requested(requests: list[RecordedRequest], path: PathSpec | None,
                   method: str | None = None, *, style: ReportStyle,
                   **criteria: Unpack[ExchangeCriteria]) -> str | None:
     """The report listing the requests that match, if any do."""

@@ -8,7 +8,6 @@ request checks). Imports no pytest, and knows nothing of sockets.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -23,7 +22,7 @@ from ..stubs.app import StubApp
 from ..tls import CA_FILE
 
 if TYPE_CHECKING:
-    from .._matching import ExchangeCriteria
+    from .._matching import ExchangeCriteria, PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -114,7 +113,7 @@ class FakeServer(ServedApp, HandleBase):
 
     # -- assertions ---------------------------------------------------------------------
 
-    def assert_requested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assert_requested(self, path: PathSpec | None, method: str | None = None, *,
                          count: int | None = None, timeout: float | None = None,
                          **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Raise unless at least one (or exactly *count*) recorded requests match; return the latest.
@@ -127,7 +126,7 @@ class FakeServer(ServedApp, HandleBase):
         self._check(report)
         return match
 
-    def wait_for_request(self, path: str | re.Pattern | None = None, method: str | None = None,
+    def wait_for_request(self, path: PathSpec | None = None, method: str | None = None,
                          *, timeout: float = 5.0,
                          **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest:
         """Block until a matching request is recorded and return it, as ``waitForRequest`` does.
@@ -141,7 +140,7 @@ class FakeServer(ServedApp, HandleBase):
         assert match is not None  # a check for at least one request passed
         return match
 
-    def assert_not_requested(self, path: str | re.Pattern | None, method: str | None = None,
+    def assert_not_requested(self, path: PathSpec | None, method: str | None = None,
                              **criteria: Unpack[ExchangeCriteria]) -> None:
         """Raise if any recorded request matches (same matching as :meth:`assert_requested`)."""
         __tracebackhide__ = True

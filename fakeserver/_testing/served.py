@@ -12,7 +12,6 @@ when a test begins.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from .._http.runner import AppRunner
     from .._journal.recorder import Recorder
     from .._journal.records import RecordedRequest
-    from .._matching import ExchangeCriteria, RequestCriteria
+    from .._matching import ExchangeCriteria, PathSpec, RequestCriteria
     from ..stubs.app import Stub, StubApp
 
     if sys.version_info >= (3, 11):
@@ -74,7 +73,7 @@ class ServedApp(Face):
             self.stubs.reset(keep=keep)
         self._first_error = len(self.server.errors)
 
-    def _requested(self, call: str, path: str | re.Pattern | None, method: str | None,
+    def _requested(self, call: str, path: PathSpec | None, method: str | None,
                    count: int | None, timeout: float | None, *, first: bool = False,
                    **criteria: Unpack[ExchangeCriteria]
                    ) -> tuple[RecordedRequest | None, str | None]:
@@ -111,7 +110,7 @@ class ServedApp(Face):
             raise TypeError(self._no_stubs.format(name=type(self).__name__, app=self.recorder.app))
         return self.stubs
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0, scenario: str | None = None,
              state: str | None = None, new_state: str | None = None,
              **criteria: Unpack[RequestCriteria]) -> Stub:

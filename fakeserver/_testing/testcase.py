@@ -9,7 +9,6 @@ the pytest fixtures share. Knows nothing of sockets.
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,7 +25,7 @@ from ..stubs.app import Stub, StubApp
 from ..tls import CA_FILE
 
 if TYPE_CHECKING:
-    from .._matching import ExchangeCriteria
+    from .._matching import ExchangeCriteria, PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -161,7 +160,7 @@ class ServerTestCase(ServedApp, MixinBase):
 
     # -- assertions ---------------------------------------------------------------
 
-    def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assertRequested(self, path: PathSpec | None, method: str | None = None, *,
                         count: int | None = None, timeout: float | None = None,
                         msg: str | None = None,
                         **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
@@ -180,7 +179,7 @@ class ServerTestCase(ServedApp, MixinBase):
         self._check(report, msg)
         return match
 
-    def waitForRequest(self, path: str | re.Pattern | None = None, method: str | None = None, *,
+    def waitForRequest(self, path: PathSpec | None = None, method: str | None = None, *,
                        timeout: float = 5.0, msg: str | None = None,
                        **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest:
         """Block until a request matching (as in :meth:`assertRequested`) is recorded; return it.
@@ -195,7 +194,7 @@ class ServerTestCase(ServedApp, MixinBase):
         assert match is not None  # a check for at least one request passed
         return match
 
-    def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assertNotRequested(self, path: PathSpec | None, method: str | None = None, *,
                            msg: str | None = None, **criteria: Unpack[ExchangeCriteria]) -> None:
         """Fail if any recorded request matches (same matching as :meth:`assertRequested`)."""
         check_target("assertNotRequested", path, method)

@@ -1,45 +1,45 @@
-"""The files of a fake package index: names, filenames, digests, versions and storage.
+"""The files of a fake package index: names, filenames, digests and versions.
 
-Owns what a distribution file *is* to the index (:class:`DistributionFile`),
-the naming rules it is checked against (PEP 503 normalization, the wheel
-and sdist filename formats, a PEP 440 ordering good enough to pick the
-latest release), and where the bytes live: in memory, or in a directory
-that survives restarts. Directory writes go to a temporary file in the same
-directory and are moved into place with ``os.replace``, so a reader never
-sees half a file. Knows nothing of HTTP, WSGI or unittest.
+Owns what a distribution file *is* to the index (:class:`DistributionFile`)
+and the naming rules it is checked against: PEP 503 normalization, the
+wheel and sdist filename formats (a filename is also a name on disk, so it
+has no control characters and fits a file system's limit), and a PEP 440
+ordering good enough to pick the latest release. Where the bytes live is
+:mod:`.storage`'s. Knows nothing of HTTP, WSGI or unittest.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 __all__ = [
-    "FILETYPES", "DirectoryStore", "DistributionFile", "FilenameError", "MemoryStore",
-    "digests_of", "filename_key", "from_filename", "is_prerelease", "is_project_name",
-    "local_label", "normalize", "parse_filename", "valid_name", "version_key",
+    "FILETYPES", "MAX_FILENAME", "DistributionFile", "FilenameError", "digests_of",
+    "filename_key", "from_filename", "is_prerelease", "is_project_name", "local_label",
+    "normalize", "parse_filename", "valid_name", "version_key",
 ]
 
 #: The file types an index accepts, by the filename endings that imply them.
 FILETYPES = {".whl": "bdist_wheel", ".tar.gz": "sdist", ".zip": "sdist"}
+#: The longest filename the index takes, in bytes of UTF-8: with the ``.json``
+#: of its metadata file it stays within the 255 bytes file systems allow a name.
+MAX_FILENAME = 240
 
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
 _WHEEL = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(?:-\d[^-]*)?"
-                    r"-(?P<python>[^-]+)-[^-]+-[^-]+\.whl$")
+                    r"-(?P<python>[^-]+)-[^-]+-[^-]+\.whl\Z")
 _VERSION = re.compile(
     r"^v?(?:(?P<epoch>\d+)!)?(?P<release>\d+(?:\.\d+)*)"
     r"(?:[-_.]?(?P<pre>a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?P<pre_n>\d*))?"
     r"(?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?"
-    r"(?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?$",
+    r"(?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?(?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?\Z",
     re.IGNORECASE)
 _PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-_SIDECARS = ".fakeserver"
+#: C0 and C1 controls, DEL, and lone surrogates (which no UTF-8 text holds).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class FilenameError(ValueError):
@@ -66,8 +66,14 @@ def parse_filename(filename: str) -> tuple[str, str, str, str]:
 
     Wheels follow the wheel filename format (``pyversion`` is the python
     tag); sdists are ``{name}-{version}.tar.gz`` (or ``.zip``, which PyPI
-    still takes), ``pyversion`` ``source``. Raises :class:`FilenameError`.
+    still takes), ``pyversion`` ``source``. Raises :class:`FilenameError`,
+    also for a filename longer than :data:`MAX_FILENAME` or with a control
+    character in it.
     """
+    if len(filename.encode("utf-8", "surrogatepass")) > MAX_FILENAME:
+        raise FilenameError(f"Invalid filename: longer than {MAX_FILENAME} bytes.")
+    if _UNPRINTABLE.search(filename):
+        raise FilenameError(f"Invalid filename {filename!r}: control characters are not allowed.")
     if "/" in filename or "\\" in filename or filename.startswith("."):
         raise FilenameError(f"Invalid filename {filename!r}.")
     if filename.endswith(".whl"):
@@ -153,15 +159,23 @@ class DistributionFile:
     ``uploaded`` False. Do not change its fields.
     """
 
+    #: The file's name, e.g. ``demo-1.0-py3-none-any.whl``.
     filename: str
+    #: The project name as uploaded (see :attr:`project` for the normalized one).
     name: str
+    #: The version, e.g. ``1.0``.
     version: str
+    #: ``sdist`` or ``bdist_wheel``.
     filetype: str
+    #: The wheel's python tag (``py3``), or ``source`` for an sdist.
     pyversion: str
+    #: The file's length in bytes.
     size: int
     #: Hex digests of the content: ``sha256``, ``md5``, ``blake2_256``.
     digests: dict[str, str]
+    #: The ``Requires-Python`` specifier, served as ``data-requires-python``.
     requires_python: str | None = None
+    #: The one-line summary the upload gave.
     summary: str | None = None
     #: Every metadata field the upload sent (``classifiers`` etc.), as lists of values.
     metadata: dict[str, list[str]] = field(default_factory=dict)
@@ -169,6 +183,7 @@ class DistributionFile:
     uploader: str | None = None
     #: True if the file came through the upload API; False if added or found in a directory.
     uploaded: bool = False
+    #: ``time.time()`` when the file arrived.
     upload_time: float = field(default_factory=time.time)
     #: Increases with every change to the index; later files have larger ones.
     serial: int = 0
@@ -198,147 +213,3 @@ def from_filename(filename: str, data: bytes) -> DistributionFile:
     name, version, filetype, pyversion = parse_filename(filename)
     return DistributionFile(filename, name, version, filetype, pyversion, len(data),
                             digests_of(data))
-
-
-class MemoryStore:
-    """Bytes kept in a dict: gone with the index. Callers serialize writes."""
-
-    def __init__(self) -> None:
-        self._files: dict[str, bytes] = {}
-        self._docs: dict[str, bytes] = {}
-
-    def load(self) -> Iterator[DistributionFile]:
-        return iter(())
-
-    def write(self, record: DistributionFile, data: bytes) -> None:
-        self._files[record.filename] = data
-
-    def read(self, filename: str) -> bytes:
-        return self._files[filename]
-
-    def remove(self, filename: str) -> None:
-        self._files.pop(filename, None)
-
-    def write_docs(self, project: str, archive: bytes) -> None:
-        self._docs[_docs_name(project)] = archive
-
-    def read_docs(self, project: str) -> bytes | None:
-        if not is_project_name(project):
-            return None
-        return self._docs.get(project)
-
-
-class DirectoryStore(MemoryStore):
-    """Files kept flat in *root*, uploaded metadata beside them in ``.fakeserver/``.
-
-    Distributions dropped into *root* by hand are found by :meth:`load`.
-    Every write is atomic (temporary file, then ``os.replace``): a crash or
-    a failed upload never leaves a partial file. Callers serialize writes.
-    """
-
-    def __init__(self, root: str | os.PathLike) -> None:
-        super().__init__()
-        self.root = os.fspath(root)
-        self._sidecars = os.path.join(self.root, _SIDECARS)
-        os.makedirs(os.path.join(self._sidecars, "docs"), exist_ok=True)
-
-    def load(self) -> Iterator[DistributionFile]:
-        """The distributions in *root*, oldest first; other files are ignored."""
-        found = []
-        for entry in os.scandir(self.root):
-            if not entry.is_file() or entry.name.startswith("."):
-                continue
-            try:
-                data = self.read(entry.name)
-                record = from_filename(entry.name, data)
-            except (FilenameError, OSError):
-                continue
-            record.upload_time = entry.stat().st_mtime
-            found.append(self._with_sidecar(record))
-        return iter(sorted(found, key=lambda record: (record.upload_time, record.filename)))
-
-    def _with_sidecar(self, record: DistributionFile) -> DistributionFile:
-        """The uploaded metadata of *record*, if its sidecar describes this very content."""
-        try:
-            with open(self._sidecar(record.filename), encoding="utf-8") as file:
-                saved = json.load(file)
-        except (OSError, ValueError):
-            return record
-        if saved.get("digests") != record.digests:
-            return record  # the file was replaced by hand: its name and content rule
-        saved.pop("serial", None)
-        return DistributionFile(**saved)
-
-    def _sidecar(self, filename: str) -> str:
-        self._path(filename)  # the same check as for the file itself
-        return os.path.join(self._sidecars, filename + ".json")
-
-    def write(self, record: DistributionFile, data: bytes) -> None:
-        # The sidecar first: the file appearing is what commits the upload.
-        _write_atomically(self._sidecar(record.filename),
-                          json.dumps(record.to_json(), indent=1).encode("utf-8"))
-        try:
-            _write_atomically(self._path(record.filename), data)
-        except BaseException:
-            _remove(self._sidecar(record.filename))
-            raise
-
-    def read(self, filename: str) -> bytes:
-        with open(self._path(filename), "rb") as file:
-            return file.read()
-
-    def remove(self, filename: str) -> None:
-        if _plain_filename(filename):  # anything else cannot be ours
-            _remove(self._path(filename))
-            _remove(self._sidecar(filename))
-
-    def _path(self, filename: str) -> str:
-        """Where *filename* lives: always directly in *root* (raises ValueError otherwise)."""
-        if not _plain_filename(filename):
-            raise ValueError(f"not a distribution filename: {filename!r}")
-        return os.path.join(self.root, filename)
-
-    def write_docs(self, project: str, archive: bytes) -> None:
-        _write_atomically(os.path.join(self._sidecars, "docs", _docs_name(project) + ".zip"),
-                          archive)
-
-    def read_docs(self, project: str) -> bytes | None:
-        if not is_project_name(project):
-            return None
-        try:
-            with open(os.path.join(self._sidecars, "docs", project + ".zip"), "rb") as file:
-                return file.read()
-        except FileNotFoundError:
-            return None
-
-
-def _plain_filename(filename: str) -> bool:
-    """True for a name that stays in its directory: no separator, not hidden, not empty."""
-    return (bool(filename) and not filename.startswith(".") and "/" not in filename
-            and "\\" not in filename and os.path.basename(filename) == filename)
-
-
-def _docs_name(project: str) -> str:
-    """*project*, checked to be a normalized project name: it becomes part of a path."""
-    if not is_project_name(project):
-        raise ValueError(f"not a normalized project name: {project!r}")
-    return project
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    """Write *data* to *path* so that readers see the old file or the whole new one."""
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".upload-")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        _remove(temporary)
-        raise
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass

@@ -16,13 +16,13 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, quote
 from wsgiref.util import application_uri
 
+from .docs import open_docs_file
 from .files import (
-    DirectoryStore, DistributionFile, FilenameError, MemoryStore, filename_key, from_filename,
-    normalize, version_key,
+    DistributionFile, FilenameError, filename_key, from_filename, normalize, valid_name,
+    version_key,
 )
-from .pages import (
-    docs_member, file_content_type, negotiate, project_json, simple_project, simple_projects,
-)
+from .pages import file_content_type, negotiate, project_json, simple_project, simple_projects
+from .storage import DirectoryStore, MemoryStore
 from .upload import UploadError, authenticate, docs_from_form, file_from_form, read_form
 
 __all__ = ["PackageIndex"]
@@ -30,6 +30,8 @@ __all__ = ["PackageIndex"]
 _UPLOAD_PATHS = ("/", "/legacy", "/legacy/")
 _NOT_ACCEPTABLE = ("406 Not Acceptable: the simple pages are served as text/html, "
                    "application/vnd.pypi.simple.v1+html and application/vnd.pypi.simple.v1+json")
+#: What a query may carry unescaped into a Location header (RFC 3986 3.4).
+_QUERY_SAFE = "/?:@!$&'()*+,;=%"
 
 
 class PackageIndex:
@@ -145,8 +147,9 @@ class PackageIndex:
             except FilenameError as error:
                 raise UploadError(400, str(error)) from None
         elif action == "doc_upload":
+            project, archive = docs_from_form(form, files)  # slow for a big zip: not locked
             with self._lock:
-                self._store.write_docs(*docs_from_form(form, files))
+                self._store.write_docs(project, archive)
         elif action != "submit":  # registering a project first is accepted, and not needed
             raise UploadError(400, f"Unknown action {action!r}: use file_upload or doc_upload."
                               if action else "Missing required field ':action'.")
@@ -155,9 +158,10 @@ class PackageIndex:
     def _get(self, environ: dict[str, Any], start_response: Callable[..., Any],
              path: str) -> Iterable[bytes]:
         base = application_uri(environ).rstrip("/")
-        prefix = environ.get("SCRIPT_NAME", "")
         parts = path.strip("/").split("/")
         kind, name = parts[0], parts[1] if len(parts) > 1 else ""
+        if kind in ("simple", "docs") and name and not valid_name(name):
+            return _answer(start_response, "404 Not Found", b"404 Not Found\n")
 
         def file_url(record: DistributionFile) -> str:
             return f"{base}/packages/{quote(record.filename)}"
@@ -165,9 +169,7 @@ class PackageIndex:
         if kind == "simple" and len(parts) <= 2:
             wanted = f"/simple/{normalize(name)}/" if name else "/simple/"
             if path != wanted:
-                query = environ.get("QUERY_STRING")
-                location = prefix + wanted + (f"?{query}" if query else "")
-                return _answer(start_response, "301 Moved Permanently", b"", [("Location", location)])
+                return _redirect(start_response, environ, wanted, environ.get("QUERY_STRING", ""))
             return self._simple(environ, start_response, name and normalize(name), file_url)
         if kind == "packages" and len(parts) == 2:
             with self._lock:
@@ -187,12 +189,13 @@ class PackageIndex:
                            [("Content-Type", "application/json")])
         if kind == "docs" and name:
             if len(parts) == 2 and not path.endswith("/"):
-                return _answer(start_response, "301 Moved Permanently", b"",
-                               [("Location", f"{prefix}/docs/{normalize(name)}/")])
-            archive = self._store.read_docs(normalize(name))
-            member = archive and docs_member(archive, path.split("/", 3)[3])
-            if member:
-                return _answer(start_response, "200 OK", member[0], [("Content-Type", member[1])])
+                return _redirect(start_response, environ, f"/docs/{normalize(name)}/")
+            archive = self._store.open_docs(normalize(name))
+            docs_file = open_docs_file(archive, path.split("/", 3)[3]) if archive is not None else None
+            if docs_file is not None:  # streamed: a small zip may hold a huge file
+                start_response("200 OK", [("Content-Type", docs_file.content_type),
+                                          ("Content-Length", str(docs_file.size))])
+                return docs_file
         return _answer(start_response, "404 Not Found", b"404 Not Found\n")
 
     def _simple(self, environ: dict[str, Any], start_response: Callable[..., Any], project: str,
@@ -242,6 +245,20 @@ def _same_file(new: DistributionFile, existing: DistributionFile) -> str | None:
         return (f": release {existing.version} of {existing.name} already has "
                 f"the sdist {existing.filename!r}")
     return None
+
+
+def _redirect(start_response: Callable[..., Any], environ: Mapping[str, Any], path: str,
+              query: str = "") -> list[bytes]:
+    """A 301 to *path* (and *query*) under the app's mount point, percent-encoded.
+
+    Nothing from the request reaches the ``Location`` header unescaped: no
+    control character, space or non-ASCII byte.
+    """
+    # PEP 3333 strings are bytes as latin-1: encoded back, they are the bytes sent.
+    location = quote(environ.get("SCRIPT_NAME", "") + path, encoding="latin-1")
+    if query:
+        location += "?" + quote(query, safe=_QUERY_SAFE, encoding="latin-1")
+    return _answer(start_response, "301 Moved Permanently", b"", [("Location", location)])
 
 
 def _answer(start_response: Callable[..., Any], status: str, body: bytes,

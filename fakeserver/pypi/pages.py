@@ -3,8 +3,9 @@
 Owns the formats clients parse: the simple repository API in HTML
 (PEP 503) and JSON (PEP 691, version 1.1 with PEP 700's ``versions``,
 ``size`` and ``upload-time``) and the choice between them from the
-``Accept`` header; the ``/pypi/<project>/json`` documents; files inside an
-uploaded documentation zip; and the content type of each distribution file.
+``Accept`` header; the ``/pypi/<project>/json`` documents; and the
+content type of each distribution file (uploaded documentation is
+:mod:`.docs`'s).
 Everything here is a pure function of the index's records; routing, auth and
 storage are :class:`PackageIndex`'s.
 """
@@ -13,16 +14,13 @@ from __future__ import annotations
 
 import datetime
 import html
-import io
 import json
-import mimetypes
-import zipfile
 from typing import Any, Callable, Sequence
 
 from .files import DistributionFile, is_prerelease, normalize, version_key
 
 __all__ = [
-    "SIMPLE_HTML", "SIMPLE_JSON", "docs_member", "file_content_type", "negotiate",
+    "SIMPLE_HTML", "SIMPLE_JSON", "file_content_type", "negotiate",
     "project_json", "simple_project", "simple_projects",
 ]
 
@@ -208,18 +206,3 @@ def file_content_type(filename: str) -> str:
     if filename.endswith(".zip"):
         return "application/zip"
     return "application/octet-stream"
-
-
-def docs_member(archive: bytes, path: str) -> tuple[bytes, str] | None:
-    """The file at *path* in a documentation zip (``index.html`` for a directory), or None."""
-    if path == "" or path.endswith("/"):
-        path += "index.html"
-    try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as docs:
-            data = docs.read(path)
-    except (KeyError, zipfile.BadZipFile):
-        return None
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    if content_type.startswith("text/"):
-        content_type += "; charset=utf-8"
-    return data, content_type

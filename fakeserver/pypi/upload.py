@@ -12,17 +12,16 @@ storage.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import io
-import zipfile
 from typing import Any, Mapping
 
+from .docs import archive_problem
 from .files import (
-    DistributionFile, FilenameError, digests_of, local_label, normalize, parse_filename,
-    valid_name, version_key,
+    MAX_FILENAME, DistributionFile, FilenameError, digests_of, local_label, normalize,
+    parse_filename, valid_name, version_key,
 )
-from .._journal.forms import Fields, Files, UploadedFile, parse_form
+from .._journal.forms import Fields, Files, FormError, UploadedFile, parse_form
 
 __all__ = ["UploadError", "authenticate", "docs_from_form", "file_from_form", "read_form"]
 
@@ -55,7 +54,8 @@ def authenticate(environ: Mapping[str, Any], users: Mapping[str, str] | None) ->
         try:
             user, _, password = base64.b64decode(encoded.strip(), validate=True) \
                 .decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        # Not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded: all ValueErrors.
+        except ValueError:
             raise UploadError(403, "Invalid authentication information.") from None
     if users is None:
         return user
@@ -73,13 +73,18 @@ def read_form(environ: dict[str, Any]) -> tuple[Fields, Files]:
     Reads the body whole into memory (the parser needs it whole), through
     ``wsgi.input``, so that a recorder in front journals it too. Blocks until
     the client has sent it all; a client that disconnects midway raises out
-    of here, before anything is stored.
+    of here, before anything is stored. A body that is cut short (no closing
+    boundary) or has a field in a charset Python does not know is refused.
     """
     content_type = environ.get("CONTENT_TYPE", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise UploadError(400, "Invalid request: send the upload as multipart/form-data.")
     stream = environ["wsgi.input"]
-    return parse_form(content_type, b"".join(iter(lambda: stream.read(_CHUNK), b"")))
+    try:
+        return parse_form(content_type, b"".join(iter(lambda: stream.read(_CHUNK), b"")),
+                          strict=True)
+    except FormError as error:
+        raise UploadError(400, f"Invalid request: {error}.") from None
 
 
 def _field(form: Fields, name: str, *, required: bool = True) -> str | None:
@@ -104,8 +109,8 @@ def file_from_form(form: Fields, files: Files, uploader: str | None) -> tuple[Di
     assert name is not None and version is not None and filetype is not None
     _field(form, "metadata_version")
     content = _content(files)
-    if not valid_name(name):
-        raise UploadError(400, f"Invalid value for name: {name!r} is not a valid project name.")
+    _check_name(name)
+    _fits_a_filename("version", version)
     if version_key(version) == (-1,):
         raise UploadError(400, f"Invalid value for version: {version!r} is not a PEP 440 version.")
     _refuse_local(version, "Invalid value for version")
@@ -155,12 +160,30 @@ def _refuse_local(version: str, what: str) -> None:
 
 
 def docs_from_form(form: Fields, files: Files) -> tuple[str, bytes]:
-    """The normalized project name and zip archive of a ``doc_upload``."""
+    """The normalized project name and zip archive of a ``doc_upload``.
+
+    Every file in the archive is read through before it is taken (see
+    :func:`archive_problem`): this blocks for as long as decompressing takes.
+    """
     name = _field(form, "name")
     assert name is not None
+    _check_name(name)
+    data = _content(files).data
+    problem = archive_problem(io.BytesIO(data))
+    if problem is not None:
+        raise UploadError(400, f"Invalid documentation upload: {problem}")
+    return normalize(name), data
+
+
+def _check_name(name: str) -> None:
+    """Refuse a ``name`` that is no project name, or too long to be part of a filename."""
+    _fits_a_filename("name", name)
     if not valid_name(name):
         raise UploadError(400, f"Invalid value for name: {name!r} is not a valid project name.")
-    data = _content(files).data
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UploadError(400, "Invalid documentation upload: 'content' must be a zip file.")
-    return normalize(name), data
+
+
+def _fits_a_filename(key: str, value: str) -> None:
+    """Refuse a name or version too long to be part of a filename (and shown in full)."""
+    if len(value) > MAX_FILENAME:
+        raise UploadError(400, f"Invalid value for {key}: {len(value)} characters long; "
+                               f"a filename holds at most {MAX_FILENAME}.")

@@ -11,7 +11,8 @@ lines and asks servers to accept command lines of at least 512; RFC 4954 4
 raises it to 12288 for ``AUTH`` lines. The reader takes a limit per line
 (the session knows which applies); a longer line is read to its end and
 reported as such, so that the session can answer it and stay in step with
-the client.
+the client. Lines are split at every LF; whether one ended with CRLF, as
+RFC 5321 lines do, is for the session to judge (:attr:`Channel.ended_with_crlf`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class Channel:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._buffer = bytearray()
+        #: True if the last line read, or dropped as over-long, ended with CRLF
+        #: rather than a bare LF.
+        self.ended_with_crlf = True
 
     def read_line(self, limit: int = MAX_LINE) -> bytes | None:
         """Return the next line with its ending, or None if it exceeded *limit* octets.
@@ -62,6 +66,7 @@ class Channel:
             if end >= 0:
                 line = bytes(self._buffer[:end + 1])
                 del self._buffer[:end + 1]
+                self.ended_with_crlf = line.endswith(b"\r\n")
                 return line
             if len(self._buffer) >= limit:
                 self._discard_rest_of_line()
@@ -70,11 +75,14 @@ class Channel:
             self._receive()
 
     def _discard_rest_of_line(self) -> None:
+        last = b""  # the last octet dropped, in case the LF comes first in the next read
         while True:
             end = self._buffer.find(b"\n")
             if end >= 0:
+                self.ended_with_crlf = (self._buffer[end - 1:end] if end else last) == b"\r"
                 del self._buffer[:end + 1]
                 return
+            last = bytes(self._buffer[-1:])
             self._buffer.clear()
             self._receive()
 

@@ -15,11 +15,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default
 from typing import Callable, Collection, Mapping, Union
 
 from .._http.serving import Connection, ServerThread
+from .parsing import parse_message
 from .session import COMMANDS, Session
 from ..tls import server_ssl_context
 
@@ -27,8 +26,6 @@ __all__ = ["SETTINGS", "ReceivedMessage", "SMTPServer"]
 
 #: Who ``reject_recipients`` refuses: addresses (case-insensitive) or a predicate.
 RecipientRule = Union[Collection[str], Callable[[str], bool], None]
-
-_PARSER = BytesParser(EmailMessage, policy=default)
 
 #: The stages ``fail_with`` accepts besides command names.
 _SPECIAL_STAGES = ("connect", "message")
@@ -46,14 +43,18 @@ class ReceivedMessage:
     received and without the final ``.`` line; ``message`` is ``data``
     parsed with ``email.policy.default`` after turning CRLF into the ``\\n``
     the email package uses, so that ``get_content()`` returns text as the
-    sender's ``set_content()`` had it.
+    sender's ``set_content()`` had it. Text in a charset Python does not know
+    reads as UTF-8, undecodable bytes replaced, so that no charset makes
+    reading or printing a message raise.
     """
 
     #: The reverse path of ``MAIL FROM:<...>``; ``""`` for the null path ``<>``.
     mail_from: str
     #: The accepted ``RCPT TO`` addresses, in the order given.
     rcpt_tos: list[str]
+    #: The message as sent after ``DATA`` (see above).
     data: bytes = field(repr=False)
+    #: ``data`` parsed: ``message["Subject"]``, ``message.get_body().get_content()``.
     message: EmailMessage = field(repr=False)
     #: ``time.time()`` when the end of the data arrived.
     time: float
@@ -143,14 +144,15 @@ class SMTPServer(ServerThread):
         self._starttls, self._tls = starttls, tls
         #: The server-side TLS context, or None without TLS.
         self.ssl_context = ssl_context
-        self.require_tls = require_tls  # checked before binding: nothing to close on error
+        # Checked before binding: nothing to close on error.
+        self.require_tls = require_tls
+        self.fail_with = fail_with or {}
+        self.hostname = hostname
         super().__init__(host, port, name="fakeserver-smtp")
         self.users = users
         self.max_size = max_size
         self.reject_recipients = reject_recipients
-        self.fail_with = fail_with or {}
         self.drop_after_data = drop_after_data
-        self.hostname = hostname
         self._messages: list[ReceivedMessage] = []
         self._messages_lock = threading.Condition()  # notified as each message is recorded
 
@@ -200,11 +202,24 @@ class SMTPServer(ServerThread):
         self._recipient_rule = (rule, predicate)
 
     @property
+    def hostname(self) -> str:
+        """The name in the greeting and the ``EHLO`` reply.
+
+        Assigning one with CR, LF or NUL in it raises ValueError.
+        """
+        return self._hostname
+
+    @hostname.setter
+    def hostname(self, name: str) -> None:
+        self._hostname = _one_line("hostname", name)
+
+    @property
     def fail_with(self) -> dict[str, tuple[int, str]]:
         """A copy of the configured refusals, keyed by upper-cased stage.
 
-        Assigning replaces them all; raises ValueError for an unknown stage
-        or a code outside 400-599, leaving the refusals as they were.
+        Assigning replaces them all; raises ValueError for an unknown stage,
+        a code outside 400-599 or a text with CR, LF or NUL in it, leaving
+        the refusals as they were.
         """
         return dict(self._fail_with)
 
@@ -217,7 +232,7 @@ class SMTPServer(ServerThread):
                                  f"or an SMTP command such as 'MAIL'")
             if not isinstance(code, int) or not 400 <= code <= 599:
                 raise ValueError(f"refusal code for {stage!r} must be 4xx or 5xx, not {code!r}")
-            checked[stage.upper()] = (code, str(text))
+            checked[stage.upper()] = (code, _one_line(f"refusal text for {stage!r}", str(text)))
         self._fail_with = checked
 
     # -- the journal -------------------------------------------------------------
@@ -276,7 +291,7 @@ class SMTPServer(ServerThread):
         """Parse and append a message to :attr:`messages`; thread-safe."""
         message = ReceivedMessage(
             mail_from=mail_from, rcpt_tos=list(rcpt_tos), data=data,
-            message=_PARSER.parsebytes(data.replace(b"\r\n", b"\n")),
+            message=parse_message(data),
             time=time.time(), peer=peer, user=user, mail_options=list(mail_options), tls=tls)
         with self._messages_lock:
             self._messages.append(message)
@@ -285,3 +300,10 @@ class SMTPServer(ServerThread):
 
 def _accept_everyone(address: str) -> bool:
     return False
+
+
+def _one_line(setting: str, text: str) -> str:
+    """*text*, refused if a reply could not carry it on one line (CR or LF would forge one)."""
+    if any(char in text for char in "\r\n\0"):
+        raise ValueError(f"{setting} must not contain CR, LF or NUL: {text!r}")
+    return text

@@ -9,12 +9,9 @@ threads, or of how messages are recorded: it asks its :class:`SMTPHost`.
 Reading lines and switching to TLS is its :class:`Channel`'s job.
 
 A command line over the channel's limit (1000 octets, 12288 for ``AUTH``
-and its responses) gets 500. A data line over 1000 octets, not counting a
-transparency dot, is read and discarded to the end of the message, which
-then gets 500 and is not recorded: a client that relies on servers
-re-wrapping long lines is buggy, and a test should say so. Only
-``<CRLF>.<CRLF>`` ends the data (a bare-LF ``.`` does not, as in the
-SMTP-smuggling fixes of real servers).
+and its responses) gets 500, one with a control character in it (NUL, a
+bare CR, ...) 501; a message has at most :data:`MAX_RECIPIENTS` recipients.
+Reading the message data, and where it ends, is :func:`read_data`'s.
 """
 
 from __future__ import annotations
@@ -27,15 +24,19 @@ from typing import Callable, Mapping, Protocol
 from .._http.serving import Connection
 from .auth import MECHANISMS, AuthError, read_credentials
 from .channel import MAX_AUTH_LINE, MAX_LINE, Channel, Disconnected
+from .data import LINE_TOO_LONG, read_data, too_big
 
-__all__ = ["COMMANDS", "SMTPHost", "Session"]
+__all__ = ["COMMANDS", "MAX_RECIPIENTS", "SMTPHost", "Session"]
 
 logger = logging.getLogger("fakeserver")
 
 _PATH = re.compile(r"(?P<keyword>[A-Za-z]+):\s*<(?P<address>[^<>]*)>(?P<params>(?:\s.*)?)")
+#: ASCII controls but HTAB: never part of a command (RFC 5321 4.1.2), and
+#: echoed in a reply they could forge one.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: The most recipients a message may have; RFC 5321 4.5.3.1.8 asks for at least 100.
+MAX_RECIPIENTS = 1000
 _NOT_IMPLEMENTED = frozenset({"EXPN", "TURN", "ETRN", "BDAT"})
-_END_OF_DATA = b".\r\n"
-_LINE_TOO_LONG = (500, f"Line too long (the limit is {MAX_LINE} octets)")
 _AUTH_LINE_TOO_LONG = (500, f"Line too long (the limit is {MAX_AUTH_LINE} octets for AUTH)")
 _NEEDS_SMTPUTF8 = (553, "Non-ASCII address needs the SMTPUTF8 parameter")
 _NEEDS_TLS = (530, "Must issue a STARTTLS command first")
@@ -148,11 +149,13 @@ class Session:
             return self._error(*_AUTH_LINE_TOO_LONG)
         is_auth = line[:5].upper() == b"AUTH "
         if len(line) > MAX_LINE and not is_auth:
-            return self._error(*_LINE_TOO_LONG)
+            return self._error(*LINE_TOO_LONG)
         try:
             text = line.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:
             return self._error(500, "Syntax error: command is not UTF-8")
+        if _CONTROL.search(text):
+            return self._error(501, "Syntax error: control characters are not allowed")
         verb, _, arg = text.partition(" ")
         verb, arg = verb.upper(), arg.strip()
         shown = f"AUTH {arg.partition(' ')[0]}" if verb == "AUTH" else text  # no credentials
@@ -291,6 +294,8 @@ class Session:
         if self._host.rejects_recipient(address):
             logger.info("%s: recipient %s refused as configured", self._peer, address)
             return self._channel.reply(550, f"Mailbox unavailable: {address}")
+        if len(self._rcpt_tos) >= MAX_RECIPIENTS:  # RFC 5321 4.5.3.1.10
+            return self._error(452, f"Too many recipients (the limit is {MAX_RECIPIENTS})")
         self._rcpt_tos.append(address)
         self._channel.reply(250, "OK")
 
@@ -302,7 +307,7 @@ class Session:
         if not self._rcpt_tos:
             return self._error(503, "Send RCPT first")
         self._channel.reply(354, "End data with <CR><LF>.<CR><LF>")
-        data, problem = self._read_data()
+        data, problem = read_data(self._channel, self._host.max_size)
         try:
             if self._host.drop_after_data:
                 logger.info("%s: dropping the connection after DATA as configured", self._peer)
@@ -317,35 +322,6 @@ class Session:
             self._channel.reply(250, "OK: message accepted")
         finally:
             self._reset()
-
-    def _read_data(self) -> tuple[bytes, tuple[int, str] | None]:
-        """Read up to the end-of-data line; the unstuffed data and any problem found."""
-        lines: list[bytes] = []
-        size, limit = 0, self._host.max_size
-        problem: tuple[int, str] | None = None
-        while True:
-            # One octet more than the limit: the transparency dot does not count.
-            line = self._channel.read_line(MAX_LINE + 1)
-            if line == _END_OF_DATA:
-                # The CRLF before "." belongs to the end-of-data mark, not the
-                # message (RFC 1870 3): smtplib's SIZE= does not count it either.
-                if limit is not None and lines and lines[-1].endswith(b"\r\n"):
-                    size -= 2
-                if problem is None and limit is not None and size > limit:
-                    problem, lines = _too_big(limit), []
-                return b"".join(lines), problem
-            if problem is not None:
-                continue
-            if line is not None and line.startswith(b"."):  # RFC 5321 4.5.2: transparency
-                line = line[1:]
-            if line is None or len(line) > MAX_LINE:  # RFC 5321 4.5.3.1.6
-                problem, lines = _LINE_TOO_LONG, []
-                continue
-            size += len(line)
-            if limit is not None and size > limit + 2:  # + the CRLF that may end the message
-                problem, lines = _too_big(limit), []
-                continue
-            lines.append(line)
 
     def _rset(self, arg: str) -> None:
         if arg:
@@ -378,7 +354,7 @@ def _check_mail_params(params: list[str], max_size: int | None) -> tuple[int, st
             if not (value.isascii() and value.isdigit()):
                 return 501, "Syntax: SIZE=<number of bytes>"
             if max_size is not None and int(value) > max_size:
-                return _too_big(max_size)
+                return too_big(max_size)
         elif keyword == "BODY":
             if value.upper() not in ("7BIT", "8BITMIME"):
                 return 501, "Syntax: BODY=7BIT or BODY=8BITMIME"
@@ -387,10 +363,6 @@ def _check_mail_params(params: list[str], max_size: int | None) -> tuple[int, st
         elif keyword != "AUTH":  # RFC 4954 5: AUTH=<mailbox> may be ignored
             return 555, f"MAIL FROM parameter not recognized: {param}"
     return None
-
-
-def _too_big(limit: int) -> tuple[int, str]:
-    return 552, f"Message exceeds the fixed maximum size of {limit} bytes"
 
 
 #: Every implemented command and its handler.

@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .._matching import (
-    Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
+    Expectation, Mismatch, PathSpec, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
 from .._http.watch import Interrupt
@@ -49,10 +49,15 @@ class Stub:
                  expectation: Expectation, times: int | None, priority: int, order: int,
                  scenario: ScenarioRule | None = None) -> None:
         self._owner = owner
+        #: The method matched (upper case), or None for any.
         self.method = method
+        #: The path matched: a string, a ``/items/{id}`` template, a regex, a matcher, or
+        #: None for any.
         self.path = path
         self.expectation = expectation
+        #: How many requests it answers before it expires (None: no limit).
         self.times = times
+        #: Among matching stubs, the highest priority answers (then the newest).
         self.priority = priority
         self.order = order
         #: The stub's part in a scenario, or None.
@@ -139,7 +144,7 @@ class Stub:
     def label(self) -> tuple[str, str]:
         """The columns naming this stub in reports: method and path."""
         path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
-        return self.method or "*", path or "*"
+        return self.method or "*", str(path or "*")
 
     def __repr__(self) -> str:
         extra = f" times={self.times}" if self.times is not None else ""
@@ -160,7 +165,9 @@ class StubApp:
 
     def __init__(self, *, unmatched_status: int = 404,
                  fallback: Callable[..., Iterable[bytes]] | None = None) -> None:
+        #: The status answered to a request no stub matched.
         self.unmatched_status = unmatched_status
+        #: The app answering while no stub is declared at all, or None.
         self.fallback = fallback
         self._lock = threading.Lock()
         self._stubs: list[Stub] = []
@@ -172,20 +179,22 @@ class StubApp:
 
     # -- declaring ------------------------------------------------------------------
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0, scenario: str | None = None,
              state: str | None = None, new_state: str | None = None,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
         *method* None (or ``"*"``) matches any method; *path* is a string, a
-        ``/items/{id}`` template or a compiled regex; the other criteria
-        (*query*, *headers*, *body*, *json*, *form*, *predicate*) are those
-        of :class:`RequestCriteria`. A stub with *times* expires after that
-        many answers. With *scenario*, it matches only while that scenario
-        is in *state* (None: any), and moves it to *new_state* when it
-        answers; every scenario starts in ``"Started"``. Without a response
-        it answers 200, empty. Raises TypeError for a keyword that is no
+        ``/items/{id}`` template, a compiled regex or a matcher; the other
+        criteria (*query*, *headers*, *body*, *json*, *form*, *files*,
+        *cookies*, *auth*, *host*, *predicate*) are those of
+        :class:`RequestCriteria`, and take matchers of
+        :mod:`fakeserver.match`. A stub with *times* expires after that many
+        answers. With *scenario*, it matches only while that scenario is in
+        *state* (None: any), and moves it to *new_state* when it answers;
+        every scenario starts in ``"Started"``. Without a response it
+        answers 200, empty. Raises TypeError for a keyword that is no
         criterion, *status* included: the stub chooses the status, with
         :meth:`Stub.respond`.
         """
@@ -330,11 +339,14 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body, json, form; response
-        keys: status, headers, body, text, json, delay; optional times,
-        priority, scenario, state and new_state. Raises ValueError naming
-        the entry and the field at fault, having declared none of the file's
-        stubs.
+        Request keys: method, path, query, headers, body, json, form, files,
+        cookies, auth, host; where a value is compared, a matcher may stand
+        for it as a one-key object: ``{"$regex": "..."}``, ``{"$contains":
+        "..."}``, ``{"$any": true}``, ``{"$absent": true}``, ``{"$one_of":
+        [...]}``, ``{"$json_contains": ...}``. Response keys: status,
+        headers, body, text, json, delay; optional times, priority,
+        scenario, state and new_state. Raises ValueError naming the entry
+        and the field at fault, having declared none of the file's stubs.
         """
         return load_stub_file(self, path)
 

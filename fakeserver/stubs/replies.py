@@ -53,10 +53,13 @@ class Response:
         names = {name.lower() for name, _ in pairs}
         if "content-type" not in names:
             pairs.append(("Content-Type", default_type))
+        #: The status code.
         self.status = status
+        #: The body, as bytes.
         self.body = body or b""
         if "content-length" not in names:
             pairs.append(("Content-Length", str(len(self.body))))
+        #: The header fields, ``Content-Type`` and ``Content-Length`` included.
         self.headers: list[tuple[str, str]] = pairs
 
     @classmethod

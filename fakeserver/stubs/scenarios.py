@@ -16,21 +16,12 @@ from dataclasses import dataclass
 from typing import Mapping, MutableMapping
 
 from .._matching import Mismatch
+from .._matching.diff import note
 
-__all__ = ["STARTED", "ScenarioMismatch", "ScenarioRule"]
+__all__ = ["STARTED", "ScenarioRule"]
 
 #: The state every scenario starts in, and returns to when stubs are reset.
 STARTED = "Started"
-
-
-@dataclass(frozen=True)
-class ScenarioMismatch(Mismatch):
-    """A stub skipped because its scenario is in another state."""
-
-    scenario: str = ""
-
-    def __str__(self) -> str:
-        return f"scenario {self.scenario!r} is {self.actual}, stub needs {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -60,12 +51,14 @@ class ScenarioRule:
                 raise TypeError(f"{keyword}= must be a string, not {value!r}")
         return cls(scenario, state, new_state)
 
-    def mismatch(self, states: Mapping[str, str]) -> ScenarioMismatch | None:
-        """Why the stub is skipped with the scenarios in *states*, or None if it may answer."""
+    def mismatch(self, states: Mapping[str, str]) -> Mismatch | None:
+        """Why the stub is skipped with the scenarios in *states*, or None if it may answer:
+        ``scenario 'cart' is 'Started', stub needs 'has-item'``."""
         current = states.get(self.name, STARTED)
         if self.state is None or current == self.state:
             return None
-        return ScenarioMismatch("scenario", repr(current), repr(self.state), scenario=self.name)
+        return note("scenario", f"is {current!r}, stub needs {self.state!r}",
+                    f"scenario {self.name!r}")
 
     def advance(self, states: MutableMapping[str, str]) -> None:
         """Move the scenario on, as the stub answers (under the StubApp's lock)."""

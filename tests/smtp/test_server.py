@@ -145,7 +145,8 @@ class SendingTest(ServerTestCase):
         self.start_transaction(client)
         self.assertEqual(client.code("DATA"), 354)
         self.assertEqual(client.code(b"\r\none\n.\ntwo\r\n."), 250)
-        self.assertEqual(self.server.messages[0].data, b"\r\none\n\ntwo\r\n")
+        # A bare LF ends no line: the dot after it is content, not a transparency dot.
+        self.assertEqual(self.server.messages[0].data, b"\r\none\n.\ntwo\r\n")
 
     def test_null_reverse_path(self) -> None:
         self.smtp().sendmail("", ["bob@example.com"], b"\r\nbounce\r\n")

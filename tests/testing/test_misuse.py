@@ -237,6 +237,11 @@ class TargetTest(ServerTestCase, unittest.TestCase):
         self.assertRequested(self.url("/items?page=2"), method="GET")
         self.assertRequested(re.compile("/it.*"), "GET")
         self.assertNotRequested(self.url("/items?page=3"))
+        # A URL's host is checked as host= checks it: the port only when given.
+        self.assertRequested("http://127.0.0.1/items", method="GET")
+        self.assertNotRequested("http://localhost/items")
+        self.assertNotRequested("http://127.0.0.1:1/items")
+        self.assertRequested("http://elsewhere.example/items", host="127.0.0.1")
 
 
 class PortInUseTest(unittest.TestCase):
