@@ -5,8 +5,10 @@ bind in ``__init__`` so the address is known at once, accept in a thread,
 serve each connection in a thread of its own (threads are kept for the next
 connection rather than started anew, because starting one waits for the
 GIL while other threads are busy), and stop promptly without polling or
-sleeping. It knows nothing of the protocol spoken on the connections:
-subclasses implement :meth:`ServerThread.handle_connection`.
+sleeping. Running out of threads or file descriptors costs only the
+connections that meet the shortage, and is logged once per episode. It
+knows nothing of the protocol spoken on the connections: subclasses
+implement :meth:`ServerThread.handle_connection`.
 """
 
 from __future__ import annotations
