@@ -177,6 +177,11 @@ class ServerThread(threading.Thread):
         self.address: tuple[str, int] = (host, bound[1])
         self.name = f"{name}-{format_url_host(host)}:{bound[1]}"
         self._wakeup_receiver, self._wakeup_sender = socket.socketpair()
+        # Made here rather than in run(), so that once started the accept loop
+        # needs no new descriptor: it runs on when the process has none left.
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._selector.register(self._wakeup_receiver, selectors.EVENT_READ)
         self._registry_lock = threading.Lock()
         self._connections: set[Connection] = set()
         self._stop_requested = False
@@ -233,21 +238,19 @@ class ServerThread(threading.Thread):
         watching the listening socket and waits only for :meth:`stop`, for
         a pause that doubles (up to a second) until an accept works again.
         """
+        selector = self._selector
         pause = 0.0
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            selector.register(self._wakeup_receiver, selectors.EVENT_READ)
-            while not self._stop_requested:
-                for key, _ in selector.select():
-                    if key.fileobj is not self._listener:
-                        continue
-                    if self._accept():
-                        pause = 0.0
-                        continue
-                    pause = min(pause * 2, _LONGEST_PAUSE) if pause else _FIRST_PAUSE
-                    selector.unregister(self._listener)
-                    selector.select(pause)  # returns early for stop()
-                    selector.register(self._listener, selectors.EVENT_READ)
+        while not self._stop_requested:
+            for key, _ in selector.select():
+                if key.fileobj is not self._listener:
+                    continue
+                if self._accept():
+                    pause = 0.0
+                    continue
+                pause = min(pause * 2, _LONGEST_PAUSE) if pause else _FIRST_PAUSE
+                selector.unregister(self._listener)
+                selector.select(pause)  # returns early for stop()
+                selector.register(self._listener, selectors.EVENT_READ)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving and release every socket and thread; idempotent.
@@ -281,6 +284,7 @@ class ServerThread(threading.Thread):
             self._wakeup_sender.send(b"x")
             if threading.current_thread() is not self:
                 self.join()
+        self._selector.close()
         self._listener.close()
         self._wakeup_sender.close()
         self._wakeup_receiver.close()
