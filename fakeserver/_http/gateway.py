@@ -5,8 +5,8 @@ connections, the environ and ``wsgi.input`` of each request, ``Expect:
 100-continue``, ``start_response`` and the write callable, draining what the
 app left unread, a clear 4xx answer to malformed input and a 500 to a
 failing app. How each response is framed is decided by :class:`Framing`,
-and every head is rendered by :func:`write_head`. Knows nothing of sockets
-being accepted, of threads, of recording or of unittest.
+and every head is checked and rendered by ``wire``. Knows nothing of
+sockets being accepted, of threads, of recording or of unittest.
 """
 
 from __future__ import annotations
