@@ -14,13 +14,13 @@ import re
 import socket
 from typing import Any, Callable, Iterator
 
-from .wire import ClientError, field_line
+from .wire import CONTROLS, ClientError, field_line
 
 __all__ = ["BodyReader", "ChunkedReader", "ContentLengthReader", "EmptyReader"]
 
 # chunk-size [ chunk-ext ] CRLF, the size in at most 64 bits; extensions are
 # skipped, but may hold no control character other than HTAB.
-_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?\r\n")
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^" + CONTROLS + rb"]*)?\r\n")
 _READ_SIZE = 65536
 #: The longest trailer field line, and the most trailer fields.
 _MAX_TRAILER_LINE = 65536

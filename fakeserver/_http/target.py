@@ -72,7 +72,7 @@ def split_target(method: str, target: str) -> Target:
 
 def _names_host(authority: str) -> bool:
     """True if *authority* is a valid host (not empty) with an optional port."""
-    return bool(_HOST.fullmatch(authority)) and not authority.startswith(":") and bool(authority)
+    return authority[:1] not in ("", ":") and _HOST.fullmatch(authority) is not None
 
 
 def check_host(value: str) -> None:

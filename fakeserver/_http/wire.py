@@ -17,9 +17,9 @@ import socket
 from http import HTTPStatus
 from typing import Any, Iterable, NamedTuple
 
-__all__ = ["MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead", "content_length",
-           "field_line", "field_lines", "read_head", "reason_phrase", "send_error", "status_line",
-           "tokens", "write_head"]
+__all__ = ["CONTROLS", "MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead",
+           "content_length", "field_line", "field_lines", "read_head", "reason_phrase",
+           "send_error", "status_line", "tokens", "write_head"]
 
 #: The longest request line or header line, and the most header bytes.
 MAX_HEAD_BYTES = 65536
@@ -28,13 +28,17 @@ MAX_HEADERS = 100
 #: The most digits of a Content-Length: 20 hold any 64-bit size (as h11 has it).
 MAX_LENGTH_DIGITS = 20
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: The control characters a field value may not hold: all but HTAB (RFC 9110
+#: section 5.5), as the inside of a bytes regex character class.
+CONTROLS = rb"\x00-\x08\x0a-\x1f\x7f"
+
+_TOKEN_TEXT = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 9110 section 5.6.2
+_TOKEN = re.compile(_TOKEN_TEXT.encode("ascii"))
 _VERSION = re.compile(rb"HTTP/1\.[0-9]")
-# RFC 9110 section 5.5: a field value holds no control character but HTAB.
-_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL = re.compile(b"[" + CONTROLS + b"]")
 # What must never reach a response head from outside: each would end a line.
 _LINE_BREAKING = re.compile(r"[\r\n\x00]").search
-_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch
+_FIELD_NAME = re.compile(_TOKEN_TEXT).fullmatch
 
 # RFC 9110 renamed four statuses; http.HTTPStatus follows from Python 3.13 on
 # (https://github.com/python/cpython/issues/102247). Taking the new names on
