@@ -21,7 +21,9 @@ from .body import BodyReader, ChunkedReader, ContentLengthReader, EmptyReader
 from .framing import AppHead, Framing, render_head
 from .serving import Connection
 from .target import check_host, split_target
-from .wire import ClientError, RequestHead, content_length, read_head, send_error, tokens, write_head
+from .wire import (
+    ClientError, RequestHead, content_length, read_head, send_error, tokens, write_head,
+)
 
 __all__ = ["WSGIHost", "linger", "serve_connection"]
 

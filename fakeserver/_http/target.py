@@ -76,6 +76,6 @@ def _names_host(authority: str) -> bool:
 
 
 def check_host(value: str) -> None:
-    """Raise ClientError 400 unless *value* is a valid ``Host`` field value (RFC 9112 section 3.2)."""
+    """Raise ClientError 400 unless *value* is a valid ``Host`` value (RFC 9112 section 3.2)."""
     if not _HOST.fullmatch(value):
         raise ClientError(400, f"invalid Host {value[:80]!r}")

@@ -93,14 +93,15 @@ def field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
     length = None
     for name, value in fields:
         if not _FIELD_NAME(name):
-            raise ValueError(f"invalid header name {name!r}: must be a token (RFC 9110 section 5.1)")
+            raise ValueError(f"invalid header name {name!r}: "
+                             "must be a token (RFC 9110 section 5.1)")
         if _LINE_BREAKING(value):
             raise ValueError(f"invalid value of header {name}: {value!r}: "
                              "CR, LF and NUL are not allowed")
         if len(name) == 14 and name.lower() == "content-length":
             if content_length(value) is None:
-                raise ValueError(f"invalid Content-Length {value!r}: must be a non-negative decimal "
-                                 f"of at most {MAX_LENGTH_DIGITS} digits")
+                raise ValueError(f"invalid Content-Length {value!r}: must be a non-negative "
+                                 f"decimal of at most {MAX_LENGTH_DIGITS} digits")
             if length is not None and value != length:
                 raise ValueError(f"conflicting Content-Length values {length!r} and {value!r}")
             length = value

@@ -145,8 +145,8 @@ class TargetTest(StrictCase):
     def test_an_absolute_target_names_the_host(self) -> None:
         recorder = Recorder(_environ_app)
         with AppRunner(recorder) as runner:
-            response = exchange(runner.address, b"GET http://example.test:8080/p%20q?x=1 HTTP/1.1\r\n"
-                                b"Host: other\r\nConnection: close\r\n\r\n")
+            response = exchange(runner.address, b"GET http://example.test:8080/p%20q?x=1 "
+                                b"HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n")
         self.assertTrue(response.endswith(
             b"{'HTTP_HOST': 'example.test:8080', 'PATH_INFO': '/p q', 'QUERY_STRING': 'x=1'}"),
             response)
@@ -154,7 +154,8 @@ class TargetTest(StrictCase):
         self.assertEqual(request.url, "http://example.test:8080/p%20q?x=1")
 
     def test_an_absolute_target_without_a_path(self) -> None:
-        response = self.served(b"GET HTTP://[::1]:81?x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        response = self.served(b"GET HTTP://[::1]:81?x HTTP/1.1\r\nHost: h\r\n"
+                               b"Connection: close\r\n\r\n")
         self.assertTrue(response.endswith(
             b"{'HTTP_HOST': '[::1]:81', 'PATH_INFO': '/', 'QUERY_STRING': 'x'}"), response)
 

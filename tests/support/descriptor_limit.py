@@ -1,4 +1,4 @@
-"""A server at the file-descriptor limit, measured: run as ``python -m tests.support.descriptor_limit``.
+"""A server at the file-descriptor limit, measured (``python -m tests.support.descriptor_limit``).
 
 It runs in a process of its own because it lowers that process's
 ``RLIMIT_NOFILE`` and then uses up every descriptor. Prints one JSON object:
