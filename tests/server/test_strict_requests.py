@@ -15,6 +15,8 @@ from typing import Any, Callable
 from fakeserver import AppRunner, Recorder
 from tests.support import echo_app, exchange, read_until_closed, status_of
 
+CRLF = b"\r\n"
+
 
 def _environ_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """Answer with what the request looked like to a WSGI app."""
@@ -198,10 +200,13 @@ class ChunkedTest(StrictCase):
                              "chunk not followed by CRLF")
 
     def test_malformed_trailer_lines(self) -> None:
-        for line in (b"no colon", b"Bad Name: v", b"X: a\x00b", b" X: folded"):
+        for line, detail in ((b"no colon", "malformed trailer line"),
+                             (b"Bad Name: v", "malformed trailer line"),
+                             (b" X: folded", "malformed trailer line"),
+                             (b"X: a\x00b", "control character in trailer field")):
             with self.subTest(line=line):
                 self.refused(self.chunked(b"3\r\nabc\r\n0\r\n" + line + b"\r\n\r\n"), 400,
-                             "trailer")
+                             f"{detail} {line + CRLF!r}")
 
     def test_extensions_and_trailers_as_the_grammar_has_them(self) -> None:
         response = self.served(self.chunked(b"3 ;name=\"v\"\t\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"))
