@@ -191,8 +191,8 @@ def render_head(head: AppHead, framing: Framing) -> bytes:
     if framing.tunnel:
         app_fields = field_lines(field for field in head.headers
                                  if field[0].lower() != "content-length")
-    return b"".join((head.status_line, _server_and_date(), app_fields,
-                     field_lines(framing.fields), b"\r\n"))
+    server_fields = field_lines(framing.fields) if framing.fields else b""
+    return b"".join((head.status_line, _server_and_date(), app_fields, server_fields, b"\r\n"))
 
 
 _date_cache: tuple[int, bytes] = (0, b"")

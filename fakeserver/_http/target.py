@@ -11,7 +11,7 @@ environ, of bodies or of sockets.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Optional, Tuple
 
 from .wire import ClientError
 
@@ -27,14 +27,11 @@ _ABSOLUTE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/
                        r"(?P<rest>(?:[/?].*)?)", re.DOTALL)
 
 
-class Target(NamedTuple):
-    """A request target taken apart, as :func:`split_target` returns it."""
-
-    #: The authority of an absolute-form target, which replaces the Host field; else None.
-    authority: str | None
-    #: The path, still percent-encoded: ``*`` for OPTIONS, ``host:port`` for CONNECT.
-    path: str
-    query: str
+#: A request target taken apart: the authority of an absolute-form target
+#: (which replaces the Host field) or None; the path, still percent-encoded
+#: (``*`` for OPTIONS, ``host:port`` for CONNECT); the query. A plain tuple:
+#: one is made for every request.
+Target = Tuple[Optional[str], str, str]
 
 
 def split_target(method: str, target: str) -> Target:
@@ -48,14 +45,14 @@ def split_target(method: str, target: str) -> Target:
     if method == "CONNECT":
         if not (_names_host(target) and target.rpartition(":")[2].isdigit()):
             raise ClientError(400, f"CONNECT target {target[:80]!r} is not host:port")
-        return Target(None, target, "")
+        return (None, target, "")
     if target.startswith("/"):
         path, _, query = target.partition("?")
-        return Target(None, path, query)
+        return (None, path, query)
     if target == "*":
         if method != "OPTIONS":
             raise ClientError(400, f"the target * is for OPTIONS only, not {method}")
-        return Target(None, target, "")
+        return (None, target, "")
     match = _ABSOLUTE.fullmatch(target)
     if match is None:
         raise ClientError(400, f"invalid request target {target[:80]!r}")
@@ -67,7 +64,7 @@ def split_target(method: str, target: str) -> Target:
     if not _names_host(authority):
         raise ClientError(400, f"invalid host in request target {target[:80]!r}")
     path, _, query = match["rest"].partition("?")
-    return Target(authority, path or "/", query)
+    return (authority, path or "/", query)
 
 
 def _names_host(authority: str) -> bool:

@@ -35,7 +35,9 @@ CONTROLS = rb"\x00-\x08\x0a-\x1f\x7f"
 _TOKEN_TEXT = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 9110 section 5.6.2
 _TOKEN = re.compile(_TOKEN_TEXT.encode("ascii"))
 _VERSION = re.compile(rb"HTTP/1\.[0-9]")
-_CONTROL = re.compile(b"[" + CONTROLS + b"]")
+# A field line: name, colon, the value between optional spaces and tabs, the line end.
+_FIELD_LINE = re.compile(b"(" + _TOKEN_TEXT.encode("ascii") + b"):[ \t]*([^" + CONTROLS
+                         + b"]*)\r?\n").fullmatch
 # What must never reach a response head from outside: each would end a line.
 _LINE_BREAKING = re.compile(r"[\r\n\x00]").search
 _FIELD_NAME = re.compile(_TOKEN_TEXT).fullmatch
@@ -201,13 +203,14 @@ def field_line(line: bytes, kind: str = "header") -> tuple[str, str]:
     ``name: value`` (obsolete line folding included) or whose value holds a
     control character other than HTAB (RFC 9110 section 5.5).
     """
-    name, colon, value = line[:-2 if line.endswith(b"\r\n") else -1].partition(b":")
-    if not colon or not _TOKEN.fullmatch(name):  # also rejects obsolete line folding
-        raise ClientError(400, f"malformed {kind} line {line[:80]!r}")
-    value = value.strip(b" \t")
-    if _CONTROL.search(value):
+    match = _FIELD_LINE(line)
+    if match is None:
+        name, colon, _ = line.partition(b":")
+        if not colon or not _TOKEN.fullmatch(name):  # also rejects obsolete line folding
+            raise ClientError(400, f"malformed {kind} line {line[:80]!r}")
         raise ClientError(400, f"control character in {kind} field {line[:80]!r}")
-    return name.decode("latin-1"), value.decode("latin-1")
+    name, value = match.groups()
+    return name.decode("latin-1"), value.rstrip(b" \t").decode("latin-1")
 
 
 def send_error(sock: socket.socket, error: ClientError) -> None:
