@@ -80,7 +80,11 @@ class Response:
         return f"{self.status} {reason_phrase(self.status)}"
 
     def to_bytes(self) -> bytes:
-        """The whole response as HTTP/1.1 bytes, closing the connection (for faults)."""
+        """The whole response as HTTP/1.1 bytes, closing the connection (for faults).
+
+        Raises :class:`ValueError` for a head no server may send (see
+        ``headers=``): a reason to fail the test, not to send it.
+        """
         return write_head(self.status, [*self.headers, ("Connection", "close")]) + self.body
 
     def __repr__(self) -> str:
@@ -114,24 +118,38 @@ class Step:
         if take_socket is None:
             raise RuntimeError("faults need the raw connection: serve the StubApp with "
                                "fakeserver's AppRunner")
-        _inject(self.fault, take_socket(), response, self.pause, interrupt)
+        data = _fault_bytes(self.fault, response)  # while the server can still answer 500
+        _inject(self.fault, take_socket(), data, self.pause, interrupt)
         return []
 
 
-def _inject(kind: str, sock: socket.socket, response: Response, pause: float,
+def _fault_bytes(kind: str, response: Response) -> bytes:
+    """What the fault *kind* sends; raises ValueError first if *response*'s head is invalid.
+
+    The head is checked whatever the fault sends of it, so that a response
+    no server could send fails its test the same way with or without one.
+    """
+    whole = response.to_bytes()
+    if kind == "dribble":
+        return whole
+    if kind == "truncate":
+        promised = str(len(response.body) + 1024)
+        return write_head(response.status, [("Content-Length", promised)]) + response.body
+    if kind == "malformed":
+        return MALFORMED
+    return b""  # "reset" and "close" send nothing
+
+
+def _inject(kind: str, sock: socket.socket, data: bytes, pause: float,
             interrupt: threading.Event) -> None:
-    """Send the broken answer *kind*; the server closes the socket afterwards."""
+    """Send the broken answer *kind*, made of *data*; the server closes the socket afterwards."""
     if kind == "reset":  # close with SO_LINGER 0: the kernel sends RST, not FIN
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    elif kind == "malformed":
-        sock.sendall(MALFORMED)
-    elif kind == "truncate":
-        head = write_head(response.status, [("Content-Length", str(len(response.body) + 1024))])
-        sock.sendall(head + response.body)
     elif kind == "dribble":
-        data = response.to_bytes()
         for start in range(0, len(data), 16):
             if start and interrupt.wait(pause):
                 return
             sock.sendall(data[start:start + 16])
+    elif data:
+        sock.sendall(data)
     # "close": nothing is sent; the server closes the connection.
