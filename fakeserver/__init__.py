@@ -13,6 +13,8 @@ private. The tree has one folder per feature:
 - ``_matching.py``: expected vs recorded, near misses ranked and worded.
 - ``_testing/``: the assertions and failure reports shared by unittest and
   pytest, and :class:`ServerTestCase`, the unittest mixin.
+- ``_upstream/``: :class:`ProxyApp`, forwarding every request to a real
+  service over kept-alive connections, for recording it.
 - ``stubs/``: :class:`StubApp`, its :class:`Stub` declarations and canned
   :class:`Response` objects and faults.
 - ``tls.py``: the bundled test CA (:data:`CA_FILE`,
@@ -34,6 +36,7 @@ from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._journal.records import RecordedResponse
 from ._testing.testcase import ServerTestCase
+from ._upstream.proxy import ProxyApp
 from .stubs.app import Stub
 from .stubs.app import StubApp
 from .stubs.replies import Response
@@ -43,6 +46,7 @@ from .tls import client_ssl_context
 __all__ = [
     "AppRunner",
     "CA_FILE",
+    "ProxyApp",
     "RecordedRequest",
     "RecordedResponse",
     "Recorder",
