@@ -10,7 +10,7 @@ private. The tree has one folder per feature:
 - ``_journal/``, what went over the wire: :class:`Recorder` journals every
   exchange as :class:`RecordedRequest` and :class:`RecordedResponse`, with
   form fields and :class:`UploadedFile` parts.
-- ``_matching.py``: expected vs recorded, near misses ranked and worded.
+- ``_matching/``: expected vs recorded, near misses ranked and worded.
 - ``_testing/``: the assertions and failure reports shared by unittest and
   pytest, and :class:`ServerTestCase`, the unittest mixin.
 - ``_upstream/``: :class:`ProxyApp`, forwarding every request to a real

@@ -377,7 +377,7 @@ class MisuseTest(unittest.TestCase):
                          "a stub matches requests before they are answered, so it takes no "
                          "status=; give the status it answers with to .respond(status)")
         with self.assertRaisesRegex(TypeError, "unknown request criterion 'header'; expected one "
-                                               "of query, headers, body, json, form, status"):
+                                               "of query, headers, body, json, form, files, status"):
             stubs.stub("GET", "/", header={"X-Key": "k"})  # type: ignore[call-arg]
         self.assertEqual(stubs.stubs, [])
 

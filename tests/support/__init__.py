@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import unittest
+import uuid
 from typing import Any, Callable, Iterator
 
 
@@ -115,6 +116,27 @@ def read_response(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return head + b"\r\n\r\n" + body
+
+
+def multipart(fields: dict[str, str], files: dict[str, Any]) -> tuple[bytes, str]:
+    """Encode a multipart/form-data body as browsers and twine do, with a fresh boundary.
+
+    *files* maps a field to ``(filename, content_type, data)``, or to a list
+    of them for a field carrying several files. Returns the body and its
+    Content-Type.
+    """
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f"{value}\r\n".encode())
+    for name, uploads in files.items():
+        for filename, content_type, data in uploads if isinstance(uploads, list) else [uploads]:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                         f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+                         + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def status_of(response: bytes) -> int:
