@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -21,6 +22,7 @@ from .._matching import (
 )
 from .._journal.recorder import record_request
 from .._journal.records import RecordedRequest
+from .._upstream.proxy import ProxyApp
 from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
 
@@ -72,6 +74,21 @@ class Stub:
         """Answer with ``handler(request)``: a :class:`Response` or ``(status, headers, body)``."""
         return self._add(Step(handler=handler, delay=delay))
 
+    def proxy(self, upstream: str | ProxyApp, *, timeout: float = 30.0,
+              ssl_context: ssl.SSLContext | None = None, delay: float | None = None) -> "Stub":
+        """Answer by forwarding the request to *upstream*, as WireMock's ``proxiedFrom`` does.
+
+        *upstream* is a URL (a :class:`ProxyApp` is made with *timeout* and
+        *ssl_context*) or a ProxyApp to share, whose connections its owner
+        closes. A test can stub a few routes and pass the rest through::
+
+            stubs.stub(priority=-1).proxy("https://api.example.com")
+            stubs.stub("GET", "/users/me").respond(json={"login": "test"})
+        """
+        if not isinstance(upstream, ProxyApp):
+            upstream = ProxyApp(upstream, timeout=timeout, ssl_context=ssl_context)
+        return self._add(Step(app=upstream, delay=delay))
+
     def fault(self, kind: str, *, pause: float = 0.01) -> "Stub":
         """Break the last answer declared (or, alone, every answer) with a fault.
 
@@ -85,7 +102,7 @@ class Stub:
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; choose one of {', '.join(FAULTS)}")
         with self._owner._lock:
-            if self._steps and self._steps[-1].fault is None:
+            if self._steps and self._steps[-1].fault is None and self._steps[-1].app is None:
                 self._steps[-1].fault, self._steps[-1].pause = kind, pause
             else:
                 self._steps.append(Step(fault=kind, pause=pause))
@@ -171,10 +188,23 @@ class StubApp:
         if "status" in criteria:
             raise TypeError("a stub matches requests before they are answered, so it takes no "
                             "status=; give the status it answers with to .respond(status)")
-        method = None if method in (None, "*") else method.upper()
+        method = self._method(method)
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1, not {times!r}")
         expectation = request_expectation(path, method, **criteria)
+        return self._add_stub(method, path, expectation, times, priority)
+
+    @staticmethod
+    def _method(method: str | None) -> str | None:
+        """The method a stub matches: None (any) for None or ``"*"``, else *method* upper-cased."""
+        return None if method in (None, "*") else method.upper()
+
+    def _add_stub(self, method: str | None, path: str | re.Pattern | None,
+                  expectation: Expectation, times: int | None, priority: int) -> Stub:
+        """Declare a stub matching *expectation* (:meth:`stub`'s, or a stub file's exact entry).
+
+        *method* is normalized (:meth:`_method`) and *times* checked by the caller.
+        """
         with self._lock:
             self._order += 1
             stub = Stub(self, method, path, expectation, times, priority, self._order)
