@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..stubs.app import Stub, StubApp
 
 __all__ = ["ENVIRONMENT_VARIABLE", "RECORD_MODES", "Cassette", "Cassettes", "MissingCassette",
-           "cassette_name", "has_passed", "record_mode"]
+           "cassette_path", "has_passed", "record_mode"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
@@ -54,9 +54,13 @@ def record_mode(setting: str | None) -> str:
     return mode
 
 
-def cassette_name(*parts: str) -> str:
-    """The file name of a test's cassette: its parts joined by dots, unsafe characters as ``_``."""
-    return ".".join(re.sub(r"[^\w.\[\]-]", "_", part) for part in parts) + ".json"
+def cassette_path(test_file: str | None, folder: str, *names: str) -> str:
+    """Where a test's cassette is: in *folder* (relative to the folder of *test_file*, or
+    of the current directory without one), named by *names* joined by dots (unsafe
+    characters as ``_``) and ``.json``."""
+    base = os.path.dirname(os.path.abspath(test_file)) if test_file else os.getcwd()
+    name = ".".join(re.sub(r"[^\w.\[\]-]", "_", part) for part in names) + ".json"
+    return os.path.join(base, folder, name)
 
 
 def has_passed(case: Any) -> bool:
@@ -188,12 +192,11 @@ class Cassettes:
         proxy, stubs = self._upstream_proxy, self.stubs
         if proxy is None or stubs is None:
             return
-        file = getattr(sys.modules.get(type(self).__module__), "__file__", None)
-        folder = os.path.dirname(os.path.abspath(file)) if file else os.getcwd()
-        name = cassette_name(type(self).__name__, self._testMethodName)  # type: ignore[attr-defined]
+        path = cassette_path(getattr(sys.modules.get(type(self).__module__), "__file__", None),
+                             self.cassette_dir, type(self).__name__,
+                             self._testMethodName)  # type: ignore[attr-defined]
         cassette = Cassette(
-            os.path.join(folder, self.cassette_dir, name), record_mode(self.record_mode), proxy,
-            self._snapshot_options(),
+            path, record_mode(self.record_mode), proxy, self._snapshot_options(),
             f'with {ENVIRONMENT_VARIABLE}=once in the environment, or record_mode = "once" '
             f"on {type(self).__name__}")
         try:
