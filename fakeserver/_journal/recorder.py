@@ -49,6 +49,10 @@ class _RecordingInput:
     def read(self, *args: Any) -> bytes:
         return self._keep(self._wrapped.read(*args))
 
+    def read1(self, *args: Any) -> bytes:
+        """What has arrived (``read`` where the server's input has no ``read1``)."""
+        return self._keep(getattr(self._wrapped, "read1", self._wrapped.read)(*args))
+
     def readline(self, *args: Any) -> bytes:
         return self._keep(self._wrapped.readline(*args))
 

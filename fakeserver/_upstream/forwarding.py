@@ -144,14 +144,16 @@ class Forwarder:
             connection.endheaders()
 
         _upstream(send_head)
-        while body is not None:
-            piece = body.read(_CHUNK)  # the client's errors propagate as they are
-            if chunked:
-                _upstream(connection.send, b"%x\r\n%s\r\n" % (len(piece), piece))
-            elif piece:
-                _upstream(connection.send, piece)
-            if not piece:
-                break
+        if body is not None:
+            read = getattr(body, "read1", body.read)  # what has arrived, not a full buffer
+            while True:
+                piece = read(_CHUNK)  # the client's errors propagate as they are
+                if chunked:
+                    _upstream(connection.send, b"%x\r\n%s\r\n" % (len(piece), piece))
+                elif piece:
+                    _upstream(connection.send, piece)
+                if not piece:
+                    break
         return _upstream(connection.getresponse)
 
     def _refuse(self, environ: dict[str, Any], start_response: Callable[..., Any],
