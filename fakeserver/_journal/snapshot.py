@@ -152,12 +152,20 @@ def _request(record: RecordedRequest, redaction: Redaction,
                                "exact": True}
     if record.query:
         request["query"] = _singles(redaction.fields(record.query))
-    headers = _headers(record.headers.items(), _DROPPED_REQUEST_HEADERS, redaction, join=True)
+    headers = _headers([(name, "multipart/form-data" if _is_multipart(name, value) else value)
+                        for name, value in record.headers.items()],
+                       _DROPPED_REQUEST_HEADERS, redaction, join=True)
     if headers:
         request["headers"] = headers
         request["match_headers"] = sorted(name for name in headers if name.lower() in matched)
     request.update(_request_body(record, redaction))
     return request
+
+
+def _is_multipart(name: str, value: str) -> bool:
+    """A multipart ``Content-Type``, written without its boundary: a new one is drawn at
+    every upload, and matching ignores it."""
+    return name.lower() == "content-type" and value.lower().startswith("multipart/form-data")
 
 
 def _request_body(record: RecordedRequest, redaction: Redaction) -> dict[str, Any]:
