@@ -66,9 +66,11 @@ def cassette_path(test_file: str | None, folder: str, *names: str) -> str:
 def has_passed(case: Any) -> bool:
     """True unless the unittest *case* running now has failed, errored or skipped so far.
 
-    Its ``_outcome`` (3.9 to 3.13 all keep ``success`` there) says so from a
-    cleanup; a case run by ``debug()`` has none, and would have raised
-    before its cleanups. An expected failure is not a pass.
+    Its ``_outcome`` (3.9 to 3.13 all keep ``success`` and ``expectedFailure``
+    there) says so between the parts of a test, as in ``doCleanups``; not
+    within one: each part, and each cleanup, starts with ``success`` true. A
+    case run by ``debug()`` has no outcome, and would have raised before its
+    cleanups. An expected failure is not a pass.
     """
     outcome = getattr(case, "_outcome", None)
     if outcome is None:
@@ -167,6 +169,17 @@ class Cassettes:
     # State
     _upstream_proxy: ClassVar[ProxyApp | None] = None
     stubs: StubApp | None
+    #: Whether setUp, the test and tearDown passed, noted by :meth:`doCleanups`.
+    _passed_before_cleanups: bool = True
+
+    def doCleanups(self) -> Any:
+        """Note whether the test passed so far, then run the cleanups as unittest does.
+
+        The cassette's cleanup cannot tell by itself: unittest runs each
+        cleanup as a part of its own, whose outcome starts afresh.
+        """
+        self._passed_before_cleanups = has_passed(self)
+        return super().doCleanups()  # type: ignore[misc]
 
     @classmethod
     def _open_upstream(cls, app_setting: Any) -> None:
@@ -186,8 +199,8 @@ class Cassettes:
     def _begin_cassette(self) -> None:
         """Replay or record this test's cassette (from ``setUp``), written by a cleanup.
 
-        Called before the server-side check registers its cleanup, so that
-        this one runs after it and sees its failure too.
+        Called after the server-side check registered its cleanup, so that
+        this one runs first, and checks the server side itself.
         """
         proxy, stubs = self._upstream_proxy, self.stubs
         if proxy is None or stubs is None:
@@ -206,8 +219,10 @@ class Cassettes:
         self.addCleanup(self._end_cassette, cassette)  # type: ignore[attr-defined]
 
     def _end_cassette(self, cassette: Cassette) -> None:
-        """Write the cassette, if the test recorded and passed (its last cleanup)."""
-        cassette.finish(self.requests, has_passed(self))  # type: ignore[attr-defined]
+        """Write the cassette, if the test recorded and passed, the server side included."""
+        passed = (self._passed_before_cleanups
+                  and self._server_side_problems() is None)  # type: ignore[attr-defined]
+        cassette.finish(self.requests, passed)  # type: ignore[attr-defined]
 
     def _snapshot_options(self) -> SnapshotOptions:
         return SnapshotOptions(match_headers=self.match_headers,

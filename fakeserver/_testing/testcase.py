@@ -119,8 +119,8 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
         if self.stubs is not None and self._class_stubs is None:
             type(self)._class_stubs = self.stubs.stubs  # first test: what the class declared stays
         self._begin_test(keep=self._class_stubs or ())
-        self._begin_cassette()
         self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
+        self._begin_cassette()
 
     def _check_server_side(self) -> None:
         """Fail the test for app exceptions and unmatched requests it caused."""
