@@ -100,12 +100,20 @@ class Forwarder:
         except _Failed as failed:
             return self._refuse(environ, start_response, origin, failed.error)
         own_url = _own_url(environ)
+        dropped = _NOT_RELAYED | _connection_tokens(response)
         relayed = [(name, _relocated(value, origin, base_path, own_url)
                     if name.lower() == "location" else value)
-                   for name, value in response.getheaders()
-                   if name.lower() not in _NOT_RELAYED | _connection_tokens(response)]
+                   for name, value in response.getheaders() if name.lower() not in dropped]
+        relay = _Relay(self.pool, origin, connection, response, environ.get(RECORD_KEY))
+        if response.length is not None and response.length <= _CHUNK:
+            try:  # small and announced: one piece, and the connection free at once
+                body = relay.whole()
+            except UpstreamError as failure:
+                return _answer(environ, start_response, "502 Bad Gateway", failure)
+            start_response(f"{response.status} {response.reason}", relayed)
+            return [body]
         start_response(f"{response.status} {response.reason}", relayed)
-        return _Relay(self.pool, origin, connection, response, environ.get(RECORD_KEY))
+        return relay
 
     def close(self) -> None:
         """Close the idle connections (those in use close when their answer ends)."""
@@ -145,7 +153,8 @@ class Forwarder:
 
         _upstream(send_head)
         if body is not None:
-            read = getattr(body, "read1", body.read)  # what has arrived, not a full buffer
+            # Chunks are sent on as they arrive; a body of known length in large pieces.
+            read = getattr(body, "read1", body.read) if chunked else body.read
             while True:
                 piece = read(_CHUNK)  # the client's errors propagate as they are
                 if chunked:
@@ -168,12 +177,17 @@ class Forwarder:
             failure = UpstreamError(f"cannot reach upstream {origin.url}: {error}")
         failure.__cause__ = error
         _note(environ.get(RECORD_KEY), failure)
-        logger.warning("%s %s: %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
-                       failure)
-        body = f"{status}: {failure}\n".encode("utf-8")
-        start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                                ("Content-Length", str(len(body)))])
-        return [body]
+        return _answer(environ, start_response, status, failure)
+
+
+def _answer(environ: dict[str, Any], start_response: Callable[..., Any], status: str,
+            failure: UpstreamError) -> list[bytes]:
+    """Answer *status* for the upstream's *failure*, with a body naming it; log it once."""
+    logger.warning("%s %s: %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), failure)
+    body = f"{status}: {failure}\n".encode("utf-8")
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class _Failed(Exception):
@@ -299,9 +313,17 @@ class _Relay:
                 break
             yield piece
         if response.length:  # read1 gives b"" when the connection ends early
-            raise self._broken(http.client.IncompleteRead(b"", response.length))
+            raise self._broken(ConnectionError(f"closed {response.length} bytes short of its "
+                                               f"Content-Length"))
         response.read()  # closes a response that ended exactly at its Content-Length
         self._whole = True
+
+    def whole(self) -> bytes:
+        """The whole body, read now; the exchange is then over (raises as iterating does)."""
+        try:
+            return b"".join(self)
+        finally:
+            self.close()
 
     def _broken(self, error: BaseException) -> UpstreamError:
         failure = UpstreamError(f"upstream {self._origin.url} broke off its answer: {error}")

@@ -15,7 +15,9 @@ from fakeserver import CA_FILE, AppRunner, ProxyApp, Recorder
 from fakeserver._upstream.forwarding import UpstreamError, _relocated
 from fakeserver._upstream.pool import Origin
 from tests.support import import_extra, read_body
-from tests.support.upstreams import TIMEOUT, describe_app, fetch, serve, unused_port
+from tests.support.upstreams import (
+    TIMEOUT, ScriptedUpstream, describe_app, fetch, serve, unused_port,
+)
 
 
 class ProxyCase(unittest.TestCase):
@@ -233,20 +235,33 @@ class FailureTest(ProxyCase):
         [record] = fake.app.settle()  # type: ignore[attr-defined]
         self.assertIn("did not answer within 0.2 s", str(record.error))
 
-    def test_an_upstream_breaking_off_cuts_the_client_off(self) -> None:
-        from tests.support.upstreams import ScriptedUpstream
+    def test_an_upstream_breaking_off_a_small_answer_is_a_502(self) -> None:
         upstream = ScriptedUpstream(self, [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten.."])
+        fake = serve(self, Recorder(self.make_proxy(upstream.url)))
+        with self.assertLogs("fakeserver", "WARNING"):
+            status, _, body = fetch(fake.url)
+        [record] = fake.app.settle()  # type: ignore[attr-defined]
+        self.assertEqual((status, body.decode()), (502, f"502 Bad Gateway: {record.error}\n"))
+        self.assertIsInstance(record.error, UpstreamError)
+        self.assertEqual(str(record.error), f"upstream {upstream.url} broke off its answer: "
+                                            "closed 90 bytes short of its Content-Length")
+
+    def test_an_upstream_breaking_off_a_streamed_answer_cuts_the_client_off(self) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"
+        upstream = ScriptedUpstream(self, [head + b"x" * 100000])
         fake = serve(self, Recorder(self.make_proxy(upstream.url)))
         connection = http.client.HTTPConnection(*fake.address, timeout=TIMEOUT)
         self.addCleanup(connection.close)
         with self.assertLogs("fakeserver", "WARNING"):
             connection.request("GET", "/")
             response = connection.getresponse()
+            self.assertEqual(response.status, 200)  # sent before the upstream broke off
             with self.assertRaises(http.client.IncompleteRead):
                 response.read()
             [record] = fake.app.settle()  # type: ignore[attr-defined]
         self.assertIsInstance(record.error, UpstreamError)
         self.assertIn(f"upstream {upstream.url} broke off its answer", str(record.error))
+        self.assertEqual(fake.errors, [record.error])  # the app failed mid-answer
 
     def test_bad_upstream_urls(self) -> None:
         for url, message in {
