@@ -2,7 +2,9 @@
 
 Without arguments it is a request inspector on ``127.0.0.1:8000``: every
 request is answered ``200`` and printed. Options serve a WSGI app, stubs
-from a JSON file, the package index or the mail server instead; see
+from a JSON file, a real service through a proxy (``--proxy``, with
+``--record`` writing what it answered as stubs on exit), the package index
+or the mail server instead; see
 ``python -m fakeserver --help``. The first line printed names the URL
 (``--port 0`` picks a free port), so a script can read it. Ctrl-C or SIGTERM
 stops the server and exits 0.

@@ -298,10 +298,17 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body, json, form; response
-        keys: status, headers, body, text, json, delay; optional times and
-        priority. Raises ValueError naming the entry and the field at fault,
-        having declared none of the file's stubs.
+        Request keys: method, path, query, headers, body (or body_base64),
+        json, form, files; response keys: status, headers (a value may be a
+        list, for a repeated field), body (or body_base64), text, json,
+        delay; optional times and priority. ``"responses": [...]`` instead
+        of ``"response"`` answers each in turn, the last repeating. In a
+        request, ``match_headers`` names the headers matched (the others
+        are kept for the reader), and ``"exact": true`` (as
+        :meth:`Recorder.save_stubs` writes) matches no more and no less
+        than the query, form, files and body given, ``"<redacted>"``
+        standing for any value. Raises ValueError naming the entry and the
+        field at fault, having declared none of the file's stubs.
         """
         return load_stub_file(self, path)
 
