@@ -1,8 +1,8 @@
 """fakeserver: test client code against a real local server, not a mock.
 
-The public names are those in ``__all__`` (and the ``smtp``, ``pypi``,
-``tls`` and ``pytest_plugin`` modules); a leading underscore marks what is
-private. The tree has one folder per feature:
+The public names are those in ``__all__`` (and the ``match``, ``smtp``,
+``pypi``, ``tls`` and ``pytest_plugin`` modules); a leading underscore marks
+what is private. The tree has one folder per feature:
 
 - ``_http/``, the server core: :class:`AppRunner` serves any WSGI app on
   loopback from a thread of the test process (:func:`demo_app` when given
@@ -11,6 +11,8 @@ private. The tree has one folder per feature:
   exchange as :class:`RecordedRequest` and :class:`RecordedResponse`, with
   form fields and :class:`UploadedFile` parts.
 - ``_matching/``: expected vs recorded, near misses ranked and worded.
+- ``match.py``: the value matchers (``match.regex(...)``, ``match.ANY``,
+  ``match.json_contains(...)``, ...), imported as ``from fakeserver import match``.
 - ``_testing/``: the assertions and failure reports shared by unittest and
   pytest, and :class:`ServerTestCase`, the unittest mixin.
 - ``_upstream/``: :class:`ProxyApp`, forwarding every request to a real

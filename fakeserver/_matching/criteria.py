@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from .diff import Mismatch, shorten
+from .diff import Mismatch, differs, note, plural, shorten
+from .values import Matcher, as_expected, compare, compare_key, fits, json_differences
 
 __all__ = [
-    "Criterion", "Expectation", "equal", "json_criterion", "path_criterion", "predicate_criterion",
-    "subset",
+    "Criterion", "Expectation", "equal", "json_criterion", "path_criterion",
+    "predicate_criterion", "subset",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -28,35 +29,35 @@ _TEMPLATE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @dataclass(frozen=True)
 class Criterion:
-    """One field check: *test* takes the record and returns (ok, actual text)."""
+    """One field check: *differences* takes the record and returns how it differs ([] if not)."""
 
     field: str
-    expected: str
-    test: Callable[[Any], "tuple[bool, str]"]
-
-    def mismatch(self, record: Any) -> Mismatch | None:
-        ok, actual = self.test(record)
-        return None if ok else Mismatch(self.field, actual, self.expected)
+    differences: Callable[[Any], "list[Mismatch]"]
 
 
 class Expectation:
     """A set of criteria a record must all meet, and its one-line description."""
+
+    #: How many differences of one criterion a report lists; a last one counts the others.
+    shown_per_field = 5
 
     def __init__(self, description: str, criteria: Sequence[Criterion]) -> None:
         self.description = description
         self.criteria = list(criteria)
 
     def mismatches(self, record: Any) -> list[Mismatch]:
-        """Every criterion *record* fails, in declaration order."""
+        """How *record* differs, criterion by criterion in declaration order, each capped."""
         found = []
         for criterion in self.criteria:
-            mismatch = criterion.mismatch(record)
-            if mismatch is not None:
-                found.append(mismatch)
+            differences = criterion.differences(record)
+            found += differences[:self.shown_per_field]
+            hidden = len(differences) - self.shown_per_field
+            if hidden > 0:
+                found.append(note(criterion.field, f"and {plural(hidden, 'more difference')}"))
         return found
 
     def matches(self, record: Any) -> bool:
-        return all(criterion.mismatch(record) is None for criterion in self.criteria)
+        return not any(criterion.differences(record) for criterion in self.criteria)
 
     def __str__(self) -> str:
         return self.description
@@ -65,19 +66,18 @@ class Expectation:
 # -- criteria on fields -------------------------------------------------------
 
 def equal(field: str, expected: Any, get: Callable[[Any], Any]) -> Criterion:
-    """The field equals *expected*."""
-    def test(record: Any) -> tuple[bool, str]:
-        actual = get(record)
-        return actual == expected, shorten(actual)
-    return Criterion(field, shorten(expected), test)
+    """The field equals *expected*, or meets it when it is a matcher (or any callable)."""
+    expected = as_expected(expected)
+    return Criterion(field, lambda record: compare(field, get(record), expected))
 
 
-def path_criterion(path: str | re.Pattern, get: Callable[[Any], str] = lambda r: r.path) -> Criterion:
-    """The path equals a string, fully matches a compiled regex, or fits a
-    ``/items/{id}`` template (each field one path segment)."""
+def path_criterion(path: str | re.Pattern | Matcher,
+                   get: Callable[[Any], str] = lambda r: r.path) -> Criterion:
+    """The path equals a string, fully matches a compiled regex, fits a
+    ``/items/{id}`` template (each field one path segment), or meets a matcher."""
     if isinstance(path, re.Pattern):
         pattern, expected = path, f"re.compile({path.pattern!r})"
-    elif _TEMPLATE_FIELD.search(path):
+    elif isinstance(path, str) and _TEMPLATE_FIELD.search(path):
         parts = _TEMPLATE_FIELD.split(path)
         regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)"
                         for i, part in enumerate(parts))
@@ -85,55 +85,60 @@ def path_criterion(path: str | re.Pattern, get: Callable[[Any], str] = lambda r:
     else:
         return equal("path", path, get)
 
-    def test(record: Any) -> tuple[bool, str]:
+    def differences(record: Any) -> list[Mismatch]:
         actual = get(record)
-        return pattern.fullmatch(actual) is not None, repr(actual)
-    return Criterion("path", expected, test)
+        return [] if pattern.fullmatch(actual) else [Mismatch("path", repr(actual), expected)]
+    return Criterion("path", differences)
 
 
 def subset(field: str, expected: Mapping[str, Any], get: Callable[[Any], Mapping[str, list]],
-           *, fold_case: bool = False) -> Criterion:
+           *, noun: str, fold_case: bool = False) -> Criterion:
     """Each expected key is present with the expected value(s); other keys may exist.
 
-    A single string must be one of the key's values (``{"tag": "a"}`` fits
-    ``?tag=a&tag=b``); a list must be all of them, in order.
+    A single value (or matcher) must fit one of the key's values
+    (``{"tag": "a"}`` fits ``?tag=a&tag=b``); a list must be all of them,
+    in order. ``ANY`` asks for the key, ``ABSENT`` for its absence. Each
+    differing key is reported on its own, as ``{noun} 'key'``.
     """
-    wanted = {key.lower() if fold_case else key: value for key, value in expected.items()}
+    wanted = as_expected(dict(expected))
 
-    def fits(value: Any, values: Any) -> bool:
-        if values is None:
-            return False
-        return values == list(value) if isinstance(value, (list, tuple)) else value in values
-
-    def test(record: Any) -> tuple[bool, str]:
+    def differences(record: Any) -> list[Mismatch]:
         actual = get(record)
         if fold_case:
-            actual = {key.lower(): value for key, value in actual.items()}
-        differing = [key for key, value in wanted.items() if not fits(value, actual.get(key))]
-        shown = {key: _single(actual[key]) if key in actual else "<missing>" for key in differing}
-        return not differing, shorten(shown, 120)
-    return Criterion(field, shorten({key: _single(list(value)) if isinstance(value, (list, tuple))
-                                     else value for key, value in wanted.items()}, 120), test)
-
-
-def _single(values: list) -> Any:
-    return values[0] if len(values) == 1 else values
+            actual = {key.lower(): values for key, values in actual.items()}
+        found = []
+        for key, value in wanted.items():
+            subject, lookup = f"{noun} {key!r}", key.lower() if fold_case else key
+            present = compare_key(field, actual, lookup, value, subject)
+            if present is not None:
+                found += present
+                continue
+            values = actual[lookup]
+            if isinstance(value, (list, tuple)):
+                if len(values) != len(value) or not all(map(fits, values, value)):
+                    found.append(differs(field, values, list(value), subject))
+            elif not any(fits(item, value) for item in values):
+                found += compare(field, values[0] if len(values) == 1 else values, value, subject)
+        return found
+    return Criterion(field, differences)
 
 
 def json_criterion(expected: Any, get: Callable[[Any], bytes] = lambda r: r.body) -> Criterion:
-    """The body parses as JSON equal to *expected*."""
-    def test(record: Any) -> tuple[bool, str]:
+    """The body parses as JSON equal to *expected*, matchers in it met; else the differing paths."""
+    expected = as_expected(expected)
+
+    def differences(record: Any) -> list[Mismatch]:
         raw = get(record)
         try:
             actual = jsonlib.loads(raw)
         except ValueError:
-            return False, f"not JSON: {shorten(raw)}"
-        return actual == expected, shorten(actual)
-    return Criterion("json", shorten(expected), test)
+            return [note("json", f"is not JSON (got {shorten(raw)})", "json body")]
+        return json_differences(actual, expected)
+    return Criterion("json", differences)
 
 
 def predicate_criterion(predicate: Callable[[Any], bool]) -> Criterion:
     """A function of the record returns true."""
     name = getattr(predicate, "__name__", repr(predicate))
-    return Criterion("predicate", f"{name}() true",
-                     lambda record: (bool(predicate(record)), f"{name}() false"))
+    return Criterion("predicate", lambda record: [] if predicate(record) else [
+        Mismatch("predicate", f"{name}() false", f"{name}() true")])

@@ -11,16 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from .criteria import Expectation
-from .diff import Mismatch
+from .diff import Mismatch, plural
 
-__all__ = ["ReportStyle", "format_report", "plural", "rank", "rank_by", "tally"]
+__all__ = ["ReportStyle", "format_report", "rank", "rank_by", "tally"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
-
-
-def plural(number: int, noun: str) -> str:
-    """``1 request``, ``2 requests``: *number* and *noun*, plural unless one."""
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def tally(matching: int, total: int, noun: str, empty: str) -> str:
@@ -40,13 +35,15 @@ def rank(expectation: Expectation, records: Iterable[Any]) -> list[tuple[Any, li
 
 def rank_by(items: Iterable[Any], mismatches: Callable[[Any], list[Mismatch]]
             ) -> list[tuple[Any, list[Mismatch]]]:
-    """Items with ``mismatches(item)``, fewest first; ties keep the items' order.
+    """Items with ``mismatches(item)``, closest first; ties keep the items' order.
+
+    Closest: the fewest fields differing, then the fewest differences.
 
     :func:`rank` compares one expectation with many records; a stub server
     compares many expectations (its stubs) with one request.
     """
     scored = [(item, mismatches(item)) for item in items]
-    scored.sort(key=lambda item: len(item[1]))
+    scored.sort(key=lambda item: (len({mismatch.field for mismatch in item[1]}), len(item[1])))
     return scored
 
 

@@ -12,7 +12,6 @@ when a test begins.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from .._journal.recorder import Recorder
     from .._journal.records import RecordedRequest
     from .._journal.snapshot import SnapshotOptions
-    from .._matching import RequestCriteria
+    from .._matching import PathSpec, RequestCriteria
     from ..stubs.app import Stub, StubApp
 
     if sys.version_info >= (3, 11):
@@ -92,7 +91,7 @@ class ServedApp(Face):
             raise TypeError(self._no_stubs.format(name=type(self).__name__, app=self.recorder.app))
         return self.stubs
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub for this test (see :meth:`StubApp.stub`); chain ``.respond(...)``."""

@@ -9,7 +9,6 @@ the pytest fixtures share. Knows nothing of sockets.
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -24,7 +23,7 @@ from ..stubs.app import Stub, StubApp
 from ..tls import CA_FILE
 
 if TYPE_CHECKING:
-    from .._matching import ExchangeCriteria
+    from .._matching import ExchangeCriteria, PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -138,7 +137,7 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
 
     # -- assertions ---------------------------------------------------------------
 
-    def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assertRequested(self, path: PathSpec | None, method: str | None = None, *,
                         count: int | None = None, msg: str | None = None,
                         **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Fail unless at least one (or exactly *count*) recorded requests match.
@@ -155,7 +154,7 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
         self._check(report, msg)
         return match
 
-    def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assertNotRequested(self, path: PathSpec | None, method: str | None = None, *,
                            msg: str | None = None, **criteria: Unpack[ExchangeCriteria]) -> None:
         """Fail if any recorded request matches (same matching as :meth:`assertRequested`)."""
         self._check(checks.not_requested(self.requests, path, method, style=self._request_style,

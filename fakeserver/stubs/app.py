@@ -17,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .._matching import (
-    Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
+    Expectation, Mismatch, PathSpec, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
 from .._journal.recorder import record_request
@@ -142,7 +142,7 @@ class Stub:
     def label(self) -> tuple[str, str]:
         """The columns naming this stub in reports: method and path."""
         path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
-        return self.method or "*", path or "*"
+        return self.method or "*", str(path or "*")
 
     def __repr__(self) -> str:
         extra = f" times={self.times}" if self.times is not None else ""
@@ -172,15 +172,16 @@ class StubApp:
 
     # -- declaring ------------------------------------------------------------------
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
         *method* None (or ``"*"``) matches any method; *path* is a string, a
-        ``/items/{id}`` template or a compiled regex; the other criteria
-        (*query*, *headers*, *body*, *json*, *form*, *predicate*) are those
-        of :class:`RequestCriteria`. A stub with *times* expires after that
+        ``/items/{id}`` template, a compiled regex or a matcher; the other
+        criteria (*query*, *headers*, *body*, *json*, *form*, *files*,
+        *cookies*, *auth*, *host*, *predicate*) are those of
+        :class:`RequestCriteria`, and take matchers of :mod:`fakeserver.match`. A stub with *times* expires after that
         many answers. Without a response it answers 200, empty. Raises
         TypeError for a keyword that is no criterion, *status* included:
         the stub chooses the status, with :meth:`Stub.respond`.
@@ -199,7 +200,7 @@ class StubApp:
         """The method a stub matches: None (any) for None or ``"*"``, else *method* upper-cased."""
         return None if method in (None, "*") else method.upper()
 
-    def _add_stub(self, method: str | None, path: str | re.Pattern | None,
+    def _add_stub(self, method: str | None, path: PathSpec | None,
                   expectation: Expectation, times: int | None, priority: int) -> Stub:
         """Declare a stub matching *expectation* (:meth:`stub`'s, or a stub file's exact entry).
 
@@ -299,16 +300,20 @@ class StubApp:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
         Request keys: method, path, query, headers, body (or body_base64),
-        json, form, files; response keys: status, headers (a value may be a
-        list, for a repeated field), body (or body_base64), text, json,
-        delay; optional times and priority. ``"responses": [...]`` instead
-        of ``"response"`` answers each in turn, the last repeating. In a
-        request, ``match_headers`` names the headers matched (the others
-        are kept for the reader), and ``"exact": true`` (as
-        :meth:`Recorder.save_stubs` writes) matches no more and no less
-        than the query, form, files and body given, ``"<redacted>"``
-        standing for any value. Raises ValueError naming the entry and the
-        field at fault, having declared none of the file's stubs.
+        json, form, files, cookies, auth, host; where a value is compared, a
+        matcher may stand for it as a one-key object: ``{"$regex": "..."}``,
+        ``{"$contains": "..."}``, ``{"$any": true}``, ``{"$absent": true}``,
+        ``{"$one_of": [...]}``, ``{"$json_contains": ...}``. Response keys:
+        status, headers (a value may be a list, for a repeated field), body
+        (or body_base64), text, json, delay; optional times and priority.
+        ``"responses": [...]`` instead of ``"response"`` answers each in
+        turn, the last repeating. In a request, ``match_headers`` names the
+        headers matched (the others are kept for the reader), and
+        ``"exact": true`` (as :meth:`Recorder.save_stubs` writes) matches no
+        more and no less than the query, form, files and body given,
+        ``"<redacted>"`` standing for any value. Raises ValueError naming
+        the entry and the field at fault, having declared none of the
+        file's stubs.
         """
         return load_stub_file(self, path)
 

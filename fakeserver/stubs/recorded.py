@@ -2,43 +2,30 @@
 
 A snapshot of the journal writes each request with ``"exact": true``. Such
 an entry matches a request with exactly its query parameters, form fields
-and file fields (none missing, none extra), its JSON body as parsed JSON,
-its other body byte for byte (no body: an empty one), and the headers it
-names in ``match_headers``; ``"<redacted>"`` stands for any value, since the
-file never saw the real one. Without exactness, a recorded ``/items``
-would also answer an unrecorded ``/items?page=3``. Knows nothing of files
-or servers: it turns one checked request object into an
+and file fields (each with exactly its values; none missing, none extra),
+its JSON body as parsed JSON (no key more or less), its other body byte
+for byte (no body: an empty one), and the headers it names in
+``match_headers``. ``"<redacted>"`` stands for any value, since the file
+never saw the real one. Without exactness, a recorded ``/items`` would also
+answer an unrecorded ``/items?page=3``. The request criteria do the
+comparing and the wording; this module adds what makes them exact. Knows
+nothing of files or servers: it turns one checked request object into an
 :class:`Expectation`.
 """
 
 from __future__ import annotations
 
-import json as jsonlib
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
+from .. import match
 from .._journal.redaction import REDACTED
-from .._matching import Criterion, Expectation, request_expectation, shorten
+from .._matching import Criterion, Expectation, Mismatch, request_expectation
+from .._matching.diff import unexpected
 
-__all__ = ["exact_expectation", "fits"]
+__all__ = ["exact_expectation"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
-
-
-def fits(expected: Any, actual: Any) -> bool:
-    """*actual* equals *expected*, where ``"<redacted>"`` in *expected* stands for any value.
-
-    Objects must have the same keys, lists the same length, at every depth.
-    """
-    if isinstance(expected, str) and expected == REDACTED:
-        return actual is not None
-    if isinstance(expected, dict):
-        return (isinstance(actual, dict) and expected.keys() == actual.keys()
-                and all(fits(value, actual[key]) for key, value in expected.items()))
-    if isinstance(expected, list):
-        return (isinstance(actual, list) and len(expected) == len(actual)
-                and all(map(fits, expected, actual)))
-    return type(expected) is type(actual) and expected == actual
 
 
 def exact_expectation(method: str | None, path: str | None,
@@ -51,80 +38,44 @@ def exact_expectation(method: str | None, path: str | None,
     """
     literal = (re.compile(re.escape(path)) if path is not None and ("{" in path or "?" in path)
                else path)
-    files = request.get("files")
-    base = request_expectation(literal, method, **({"files": files} if files else {}))
-    criteria = list(base.criteria)
     query = _lists(request.get("query", {}))
-    criteria.append(_keyed("query", query, lambda record: record.query))
-    details = [f"query {shorten(query)}"] if query else []
-    headers = request.get("headers") or {}
-    if headers:
-        criteria.append(_keyed("headers", {name.lower(): value for name, value in headers.items()},
-                               _joined_headers, exact=False))
-        details.append(f"headers {shorten(headers)}")
+    criteria: dict[str, Any] = {"query": query or None, "headers": request.get("headers")}
+    extra = [_nothing_more("query", query, lambda record: record.query, "query parameter")]
     if "json" in request:
-        criteria.append(_json(request["json"]))
-        details.append(f"json {shorten(request['json'])}")
-    elif "form" in request or files:
-        form = _lists(request.get("form", {}))
-        criteria.append(_keyed("form", form, lambda record: record.form))
-        criteria.append(_file_fields(sorted(files or {})))
-        details.append(f"form {shorten(form)}")
+        criteria["json"] = request["json"]
+    elif "form" in request or "files" in request:
+        form, files = _lists(request.get("form", {})), request.get("files", {})
+        criteria.update(form=form or None, files=files or None)
+        extra += [_nothing_more("form", form, lambda record: record.form, "form field"),
+                  _nothing_more("files", files, lambda record: record.files, "file field")]
     else:
-        body = request.get("body", b"")
-        criteria.append(Criterion("body", shorten(body),
-                                  lambda record: (record.body == body, shorten(record.body))))
-        if body:
-            details.append(f"body {shorten(body)}")
-    description = base.description + (" with " if details else "") + ", ".join(details)
-    return Expectation(description, criteria)
+        criteria["body"] = request.get("body", b"")
+    base = request_expectation(literal, method, **_redacted_as_any(criteria))
+    return Expectation(base.description, base.criteria + extra)
 
 
-def _lists(fields: dict[str, Any]) -> dict[str, list[str]]:
-    """Fields as the records give them: every value in a list."""
+def _lists(fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields with every value in a list: a list is all of a key's values, in order."""
     return {name: list(value) if isinstance(value, list) else [value]
             for name, value in fields.items()}
 
 
-def _keyed(field: str, expected: dict[str, Any], get: Callable[[Any], dict[str, Any]], *,
-           exact: bool = True) -> Criterion:
-    """The record's mapping fits *expected*: every key (and, *exact*, no other).
-
-    The report shows only the keys that differ: ``<missing>`` for one the
-    record lacks, its value for one that differs or was not expected.
-    """
-    def test(record: Any) -> tuple[bool, str]:
-        actual = get(record)
-        differing = {key: actual.get(key, "<missing>") for key, value in expected.items()
-                     if not fits(value, actual.get(key))}
-        if exact:
-            differing.update({key: value for key, value in actual.items() if key not in expected})
-        return not differing, shorten(differing, 120)
-    return Criterion(field, shorten(expected, 120), test)
+def _redacted_as_any(value: Any) -> Any:
+    """*value* with each ``"<redacted>"`` in it, at any depth, as ``match.ANY``."""
+    if isinstance(value, str) and value == REDACTED:
+        return match.ANY
+    if isinstance(value, dict):
+        return {key: _redacted_as_any(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted_as_any(item) for item in value]
+    return value
 
 
-def _joined_headers(record: Any) -> dict[str, str]:
-    """The record's headers by lower-case name, repeated ones joined as a snapshot joins them."""
-    joined: dict[str, str] = {}
-    for name, value in record.headers.items():
-        lower = name.lower()
-        joined[lower] = f"{joined[lower]}, {value}" if lower in joined else value
-    return joined
+def _nothing_more(field: str, expected: Iterable[str], get: Callable[[Any], dict[str, Any]],
+                  noun: str) -> Criterion:
+    """The record has no key beyond *expected*: each other one is ``unexpected``."""
+    names = set(expected)
 
-
-def _json(expected: Any) -> Criterion:
-    def test(record: Any) -> tuple[bool, str]:
-        try:
-            actual = jsonlib.loads(record.body)
-        except ValueError:
-            return False, f"not JSON: {shorten(record.body)}"
-        return fits(expected, actual), shorten(actual)
-    return Criterion("json", shorten(expected), test)
-
-
-def _file_fields(names: list[str]) -> Criterion:
-    """The multipart file fields are exactly *names* (what each carries is ``files=``'s)."""
-    def test(record: Any) -> tuple[bool, str]:
-        actual = sorted(record.files)
-        return actual == names, f"file fields {actual!r}"
-    return Criterion("files", f"file fields {names!r}", test)
+    def differences(record: Any) -> list[Mismatch]:
+        return [unexpected(field, f"{noun} {key!r}") for key in get(record) if key not in names]
+    return Criterion(field, differences)

@@ -181,7 +181,8 @@ class ReplayTest(RecordingCase):
         status, _, report = self.call(replay.url, "POST", "/upload", changed,
                                       {"Content-Type": changed_type})
         self.assertEqual(status, 404)
-        self.assertIn(b"files {'report': [\"'r.csv' text/csv 11 bytes\"]}", report)
+        self.assertIn(b"POST /upload         file 'report'[0] content: b'id,qty\\n1,4\\n' != "
+                      b"b'id,qty\\n1,3\\n'", report)
 
     def test_requests_uploads_match_too(self) -> None:
         requests = import_extra("requests")
@@ -211,7 +212,7 @@ class ReplayTest(RecordingCase):
         self.assertEqual((status, body.decode()), (404, textwrap.dedent("""\
             No stub matched GET /users/octocat?page=3; 1 stub declared.
             Closest stubs:
-              GET /users/octocat  query {'page': ['3']} != {}
+              GET /users/octocat  query parameter 'page': unexpected
             """)))
         self.assertEqual(fetch(replay.url + "/users/octocat", b"a body")[0], 404)
         self.assertEqual(fetch(replay.url + "/users/octocat")[0], 200)

@@ -146,7 +146,7 @@ class RecordModesTest(CassetteCase):
             1 request matched no stub (set allow_unmatched_requests = True on the test case to allow it):
             No stub matched GET /users/octocat?page=3; 1 stub declared.
             Closest stubs:
-              GET /users/octocat  query {'page': ['3']} != {}"""), failure)
+              GET /users/octocat  query parameter 'page': unexpected"""), failure)
 
     def test_stubs_of_the_test_answer_first_and_are_not_recorded(self) -> None:
         def stubbed(case: Any) -> None:

@@ -220,6 +220,46 @@ def test_fails(fake_upstream):
 '''
 
 
+MATCHERS = '''
+import smtplib, urllib.error, urllib.request
+from fakeserver import match
+from tests.support.distributions import build_wheel, distutils_upload
+
+def post(url, body, headers):
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()
+
+def test_matchers_pass(fake_http, fake_smtp, fake_pypi):
+    fake_http.stub("POST", "/orders", headers={"X-Id": match.regex(r"^[0-9]+$")},
+                   json=match.json_contains({"items": [{"sku": "A1"}]})).respond(201)
+    assert post(fake_http.url_for("/orders"), b'{"items": [{"sku": "A1"}], "id": 1}',
+                {"X-Id": "7"})[0] == 201
+    fake_http.assert_requested("/orders", json={"items": match.ANY, "id": lambda id: id > 0})
+    fake_http.assert_not_requested("/orders", headers={"X-Id": match.ABSENT})
+    with smtplib.SMTP(*fake_smtp.address, timeout=10) as client:
+        client.sendmail("noreply@example.com", ["ann@example.com"], b"Subject: Welcome\\r\\n\\r\\nhi")
+    fake_smtp.assert_mail_sent(to=match.regex("@example[.]com$"), subject=match.contains("Wel"))
+    distutils_upload(fake_pypi.upload_url, *build_wheel(version="1.2"), version="1.2")
+    fake_pypi.assert_uploaded("demo", match.regex("^1[.]"))
+
+def test_json_difference(fake_http):
+    fake_http.stub("POST", "/orders", headers={"X-Id": match.regex("^[0-9]+$")})
+    post(fake_http.url_for("/orders"), b'{"items": [{"sku": "A1", "qty": 99}], "extra": 1}',
+         {"X-Id": "abc"})
+    fake_http.assert_requested("/orders", json={"items": [{"sku": "A1", "qty": 3}], "note": "gift"})
+
+def test_mail_matcher_fails(fake_smtp):
+    with smtplib.SMTP(*fake_smtp.address, timeout=10) as client:
+        client.sendmail("noreply@example.com", ["ann@example.com"], b"Subject: Welcome\\r\\n\\r\\nhi")
+    fake_smtp.assert_mail_sent(to=match.regex("@corp[.]example$"))
+'''
+
+
 class PytestPluginTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
@@ -311,6 +351,25 @@ class PytestPluginTest(unittest.TestCase):
             E       AssertionError: Expected no upload of DEMO (sdist); 1 of 1 upload matches.
             E       Matching uploads:
             E         demo 1.0 sdist           (matches)
+            """), output)
+
+    def test_matchers_and_differences_read_like_the_mixins(self) -> None:
+        output, counts = self.run_pytest(MATCHERS)
+        self.assertEqual(counts, {"passed": 1, "failed": 2}, output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected a request matching /orders with json {'items': [{'sku': 'A1', 'qty': 3}], 'note': 'gift'}; 0 of 1 recorded request match.
+            E       Closest recorded requests:
+            E         POST /orders         json $.items[0].qty: 99 != 3; json $.note: missing; json $.extra: unexpected
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            No stub matched POST /orders; 1 stub declared.
+            Closest stubs:
+              POST /orders         header 'X-Id' does not match /^[0-9]+$/ (got 'abc')
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected a message to match.regex('@corp[.]example$'); 0 of 1 sent message match.
+            E       Closest sent messages:
+            E         noreply@example.com -> ann@example.com 'Welcome'       to does not match /@corp[.]example$/ (got 'ann@example.com')
             """), output)
 
     def test_readme_example_passes(self) -> None:
