@@ -13,7 +13,8 @@ import unittest
 import urllib.parse
 import zlib
 
-from fakeserver import AppRunner, ProxyApp, Recorder, StubApp
+from fakeserver import AppRunner, ProxyApp, Recorder, ServerTestCase, StubApp
+from fakeserver._testing.handle import FakeServer
 from tests.support import import_extra, multipart
 from tests.support.upstreams import TIMEOUT, api_app, fetch, serve, unused_port
 
@@ -252,6 +253,29 @@ class ReplayTest(RecordingCase):
         self.assertEqual(fake.app.save_stubs(path), 1)  # type: ignore[attr-defined]
         with open(path, encoding="utf-8") as file:
             self.assertEqual([entry["request"]["path"] for entry in json.load(file)], ["/kept"])
+
+
+class FacesTest(ServerTestCase, unittest.TestCase):
+    """``saveStubs`` on the test case and ``save_stubs`` on the pytest handle write the test's
+    exchanges alike."""
+
+    def test_both_faces_write_what_loads_again(self) -> None:
+        self.stub("GET", "/users/a").respond(json={"login": "a"})
+        self.assertEqual(fetch(self.url("/users/a"))[0], 200)
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        mine = os.path.join(folder.name, "case.json")
+        self.assertEqual(self.saveStubs(mine), 1)
+        handle = FakeServer().start()
+        self.addCleanup(handle.stop)
+        handle.stub("GET", "/users/a").respond(json={"login": "a"})
+        fetch(handle.url_for("/users/a"))
+        theirs = os.path.join(folder.name, "handle.json")
+        self.assertEqual(handle.save_stubs(theirs), 1)
+        with open(mine, encoding="utf-8") as one, open(theirs, encoding="utf-8") as two:
+            self.assertEqual(one.read(), two.read())
+        self.load_stubs(theirs)
+        self.assertEqual(json.loads(fetch(self.url("/users/a"))[2]), {"login": "a"})
 
 
 class StableOutputTest(RecordingCase):

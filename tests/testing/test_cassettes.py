@@ -148,6 +148,13 @@ class RecordModesTest(CassetteCase):
             Closest stubs:
               GET /users/octocat  query parameter 'page': unexpected"""), failure)
 
+    def test_an_empty_cassette_answers_nothing(self) -> None:
+        self.run_ok(lambda case: None, "once")
+        self.assertEqual(self.entries(), [])
+        result = run_case(self.case(octocat, "none"))
+        [(_, failure)] = result.failures
+        self.assertIn("No stub matched GET /users/octocat; no stubs are declared.", failure)
+
     def test_stubs_of_the_test_answer_first_and_are_not_recorded(self) -> None:
         def stubbed(case: Any) -> None:
             case.stub("GET", "/users/hubot").respond(json={"login": "stub"})
