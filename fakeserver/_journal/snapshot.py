@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Unpack
 
-__all__ = ["SnapshotOptions", "render_entries", "save_snapshot", "snapshot_entries"]
+__all__ = ["SnapshotOptions", "redaction_of", "render_entries", "save_snapshot", "snapshot_entries",
+           "write_text"]
 
 #: Request fields left out of a snapshot: the fake's own address, framing, hop-by-hop.
 _DROPPED_REQUEST_HEADERS = frozenset({
@@ -100,11 +101,10 @@ def snapshot_entries(requests: Iterable[RecordedRequest],
         if response is None or record.error is not None or record.unmatched or not record.completed:
             continue
         request = _request(record, redaction, matched)
-        key = json.dumps({name: value for name, value in request.items() if name != "headers"},
+        # What replay tells apart: everything but the headers it does not match.
+        key = json.dumps([{name: value for name, value in request.items() if name != "headers"},
+                          {name: request["headers"][name] for name in request.get("match_headers", ())}],
                          sort_keys=True)
-        matched_headers = {name: request.get("headers", {})[name]
-                           for name in request.get("match_headers", ())}
-        key += json.dumps(matched_headers, sort_keys=True)
         entry = entries.setdefault(key, {"request": request, "responses": []})
         entry["responses"].append(_response(record, response, redaction))
     return [_finished(entry) for entry in entries.values()]

@@ -216,7 +216,7 @@ class Cassettes:
         try:
             cassette.begin(stubs)
         except MissingCassette as missing:
-            self.fail(str(missing))  # type: ignore[attr-defined]
+            raise self.failureException(str(missing)) from None  # type: ignore[attr-defined]
         self.addCleanup(self._end_cassette, cassette)  # type: ignore[attr-defined]
 
     def _end_cassette(self, cassette: Cassette) -> None:

@@ -81,9 +81,10 @@ class Forwarder:
         """Answer the request of *environ* with what *origin* answers to it: a WSGI call.
 
         The request's path is appended to *base_path*. Blocks until the
-        upstream has sent its head; the body follows as the returned
-        iterable is consumed. The client's own errors (a broken upload)
-        propagate; the upstream's become a ``502`` or ``504`` answer.
+        upstream has sent its head (and, for a body of at most 64 KiB
+        announced by its length, that body); a longer body follows as the
+        returned iterable is consumed. The client's own errors (a broken
+        upload) propagate; the upstream's become a ``502`` or ``504`` answer.
         """
         method = environ["REQUEST_METHOD"]
         target = base_path + _origin_target(environ)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -27,6 +26,8 @@ from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
 
 if TYPE_CHECKING:
+    import ssl
+
     if sys.version_info >= (3, 11):
         from typing import Unpack
     else:
