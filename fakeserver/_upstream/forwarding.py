@@ -100,11 +100,12 @@ class Forwarder:
             connection, response = self._exchange(origin, method, target, headers, body, chunked)
         except _Failed as failed:
             return self._refuse(environ, start_response, origin, failed.error)
-        own_url = _own_url(environ)
-        dropped = _NOT_RELAYED | _connection_tokens(response)
-        relayed = [(name, _relocated(value, origin, base_path, own_url)
+        fields = response.getheaders()
+        dropped = _NOT_RELAYED | _tokens(value for name, value in fields
+                                         if name.lower() == "connection")
+        relayed = [(name, _relocated(value, origin, base_path, _own_url(environ))
                     if name.lower() == "location" else value)
-                   for name, value in response.getheaders() if name.lower() not in dropped]
+                   for name, value in fields if name.lower() not in dropped]
         relay = _Relay(self.pool, origin, connection, response, environ.get(RECORD_KEY))
         if response.length is not None and response.length <= _CHUNK:
             try:  # small and announced: one piece, and the connection free at once
@@ -235,17 +236,14 @@ def _forwarded_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
                     for key, value in environ.items() if key.startswith("HTTP_")]
         if environ.get("CONTENT_TYPE"):
             received.append(("Content-Type", environ["CONTENT_TYPE"]))
-    named = set()
-    for name, value in received:
-        if name.lower() == "connection":
-            named |= {token.strip().lower() for token in value.split(",")}
+    named = _tokens(value for name, value in received if name.lower() == "connection")
     return [(name, value) for name, value in received
             if name.lower() not in _NOT_FORWARDED and name.lower() not in named]
 
 
-def _connection_tokens(response: http.client.HTTPResponse) -> set[str]:
-    """The fields the upstream's ``Connection`` header names as hop-by-hop."""
-    values = response.msg.get_all("Connection") or []
+def _tokens(values: Iterable[str]) -> set[str]:
+    """The lower-cased tokens of ``Connection`` header *values*: the fields they name as
+    hop-by-hop (RFC 9110 section 7.6.1)."""
     return {token.strip().lower() for value in values for token in value.split(",")}
 
 
