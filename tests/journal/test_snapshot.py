@@ -58,8 +58,9 @@ class RecordingCase(unittest.TestCase):
 
 class ReplayTest(RecordingCase):
     def test_what_was_recorded_is_answered_offline(self) -> None:
-        targets = ["/users/octocat?page=2", "/gzip", "/deflate", "/binary", "/redirect"]
+        targets = ["/users/octocat?page=2", "/gzip", "/deflate", "/stream", "/binary", "/redirect"]
         recorded = [fetch(self.fake.url + target) for target in targets]
+        self.assertEqual(recorded[3][1]["Transfer-Encoding"], "chunked")
         path, _ = self.save()
         replay = self.replay(path)
         for target, (status, headers, body) in zip(targets, recorded):

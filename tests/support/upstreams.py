@@ -40,7 +40,8 @@ def api_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list
     """A small API, as a real service answers: JSON, gzip, deflate, binary, redirects, forms.
 
     Paths: ``/users/<name>`` (JSON naming the user and the query),
-    ``/gzip`` and ``/deflate`` (compressed JSON), ``/binary`` (256 bytes),
+    ``/gzip`` and ``/deflate`` (compressed JSON), ``/stream`` (text in three
+    chunks), ``/binary`` (256 bytes),
     ``/redirect`` (302 to ``/users/octocat`` on this host), ``/upload``
     (the multipart or JSON body's size), ``/counter`` (a count that
     goes up at each call), and ``/login`` (a token in JSON and a cookie).
@@ -54,6 +55,9 @@ def api_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list
         raw = json.dumps({"compressed": path[1:]}).encode()
         data = gzip.compress(raw, mtime=0) if path == "/gzip" else zlib.compress(raw)
         headers.append(("Content-Encoding", path[1:]))
+    elif path == "/stream":  # no length: chunked on the wire
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"one,", b"two,", b"three"]
     elif path == "/binary":
         data, headers = bytes(range(256)), [("Content-Type", "application/octet-stream")]
     elif path == "/redirect":
