@@ -36,9 +36,7 @@ def files_criterion(expected: Mapping[str, FileSpec | Sequence[FileSpec]]) -> Cr
     ValueError for a dict with an unknown key, TypeError for a spec of
     another type.
     """
-    wanted: dict[str, Any] = {field: specs if specs is ABSENT
-              else [_spec(field, item) for item in specs] if isinstance(specs, (list, tuple))
-              else _spec(field, specs) for field, specs in expected.items()}
+    wanted = {field: _wanted(field, specs) for field, specs in expected.items()}
 
     def differences(record: Any) -> list[Mismatch]:
         found: list[Mismatch] = []
@@ -58,9 +56,19 @@ def files_criterion(expected: Mapping[str, FileSpec | Sequence[FileSpec]]) -> Cr
     return Criterion("files", differences)
 
 
+def _wanted(field: str, specs: Any) -> Any:
+    """``ABSENT``, one spec as a dict (see :func:`_spec`), or a list of them."""
+    if specs is ABSENT:
+        return specs
+    if isinstance(specs, (list, tuple)):
+        return [_spec(field, spec) for spec in specs]
+    return _spec(field, specs)
+
+
 def _all_of(specs: list[dict[str, Any]], uploads: list[Any], subject: str) -> list[Mismatch]:
     if len(specs) != len(uploads):
-        return [Mismatch("files", plural(len(uploads), "file"), plural(len(specs), "file"), subject)]
+        return [Mismatch("files", plural(len(uploads), "file"), plural(len(specs), "file"),
+                         subject)]
     return [mismatch for index, (spec, upload) in enumerate(zip(specs, uploads))
             for mismatch in _differences(spec, upload, f"{subject}[{index}]")]
 

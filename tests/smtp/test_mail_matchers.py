@@ -6,8 +6,8 @@ import unittest
 
 from fakeserver import match
 from fakeserver.smtp import SMTPServerTestCase
-from tests.smtp.test_testcase import send
 from tests.support import failure_message
+from tests.support.smtp import send
 
 
 class MailMatchersTest(SMTPServerTestCase, unittest.TestCase):

@@ -11,23 +11,9 @@ from email.message import EmailMessage
 from fakeserver import ServerTestCase
 from fakeserver.smtp import ReceivedMessage, SMTPServer, SMTPServerTestCase
 from tests.support import assert_outer_server_survives, failure_message, run_case
+from tests.support.smtp import send
 
 TIMEOUT = 5.0
-
-
-def send(host: str, port: int, sender: str, recipients: str | list[str], subject: str | None = None,
-         body: str = "hello", *, login: tuple[str, str] | None = None) -> None:
-    """Send one message with smtplib, as the code under test would."""
-    message = EmailMessage()
-    message["From"] = sender or "nobody@example.com"
-    message["To"] = recipients if isinstance(recipients, str) else ", ".join(recipients)
-    if subject is not None:
-        message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(host, port, local_hostname="client.example", timeout=TIMEOUT) as client:
-        if login is not None:
-            client.login(*login)
-        client.send_message(message, from_addr=sender, to_addrs=recipients)
 
 
 def send_welcome(host: str, port: int) -> None:

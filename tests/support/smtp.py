@@ -1,11 +1,31 @@
-"""A raw SMTP client, for what smtplib will not send: bytes exactly as given, replies as read."""
+"""SMTP clients of the tests: smtplib as code under test uses it, and a raw client for what
+smtplib will not send (bytes exactly as given, replies as read)."""
 
 from __future__ import annotations
 
+import smtplib
 import socket
 import ssl
+from email.message import EmailMessage
 
-__all__ = ["RawSMTPClient"]
+__all__ = ["RawSMTPClient", "send"]
+
+TIMEOUT = 5.0
+
+
+def send(host: str, port: int, sender: str, recipients: str | list[str], subject: str | None = None,
+         body: str = "hello", *, login: tuple[str, str] | None = None) -> None:
+    """Send one message with smtplib, as the code under test would."""
+    message = EmailMessage()
+    message["From"] = sender or "nobody@example.com"
+    message["To"] = recipients if isinstance(recipients, str) else ", ".join(recipients)
+    if subject is not None:
+        message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(host, port, local_hostname="client.example", timeout=TIMEOUT) as client:
+        if login is not None:
+            client.login(*login)
+        client.send_message(message, from_addr=sender, to_addrs=recipients)
 
 
 class RawSMTPClient:
