@@ -30,7 +30,7 @@ class Redaction:
     *json* names object keys at any depth of a JSON body; *secrets* maps
     each placeholder to the literal value it replaces, in headers, query,
     paths and bodies. Raises ValueError for an empty secret, which would
-    match everywhere.
+    match everywhere, and TypeError for a string given as a list of names.
     """
 
     def __init__(self, *, headers: Iterable[str] = (), query: Iterable[str] = (),
@@ -89,13 +89,13 @@ def reveal(value: Any, secrets: Mapping[str, str]) -> Any:
 
     The inverse of the secrets' redaction, for replaying a file whose
     requests must match those a test sends with the real values: strings
-    at any depth, and the bytes of ``body_base64`` and ``content_base64``
-    fields, get the secrets back.
+    at any depth (keys too), and the bytes of ``body_base64`` and
+    ``content_base64`` fields, get the secrets back.
     """
     if not secrets:
         return value
     if isinstance(value, dict):
-        return {key: _reveal_base64(item, secrets) if key.endswith("_base64")
+        return {reveal(key, secrets): _reveal_base64(item, secrets) if key.endswith("_base64")
                 else reveal(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
         return [reveal(item, secrets) for item in value]

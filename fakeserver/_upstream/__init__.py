@@ -11,7 +11,8 @@ Contents:
   request to one upstream, rewriting the ``Location`` headers that point
   back at it.
 
-Nothing here knows stubs, recording or unittest: a ``Stub`` answers by
-proxying through a ``ProxyApp``, and the ``Recorder`` wrapped around one
-journals what went over the wire like any other app's exchanges.
+Nothing here knows stubs or unittest: a ``Stub`` answers by proxying
+through a ``ProxyApp``, and the ``Recorder`` wrapped around one journals
+what went over the wire like any other app's exchanges (the forwarder only
+leaves an upstream's failure on the exchange's record).
 """
