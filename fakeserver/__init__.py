@@ -17,6 +17,8 @@ what is private. The tree has one folder per feature:
   ``match.json_contains(...)``, ...), imported as ``from fakeserver import match``.
 - ``_testing/``: the assertions and failure reports shared by unittest and
   pytest, and :class:`ServerTestCase`, the unittest mixin.
+- ``_upstream/``: :class:`ProxyApp`, forwarding every request to a real
+  service over kept-alive connections, for recording it.
 - ``stubs/``: :class:`StubApp`, its :class:`Stub` declarations and canned
   :class:`Response` objects and faults.
 - ``tls.py``: the bundled test CA (:data:`CA_FILE`,
@@ -38,6 +40,7 @@ from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._journal.records import RecordedResponse
 from ._testing.testcase import ServerTestCase
+from ._upstream.proxy import ProxyApp
 from .stubs.app import Stub
 from .stubs.app import StubApp
 from .stubs.replies import Response
@@ -47,6 +50,7 @@ from .tls import client_ssl_context
 __all__ = [
     "AppRunner",
     "CA_FILE",
+    "ProxyApp",
     "RecordedRequest",
     "RecordedResponse",
     "Recorder",

@@ -2,7 +2,9 @@
 
 Without arguments it is a request inspector on ``127.0.0.1:8000``: every
 request is answered ``200`` and printed. Options serve a WSGI app, stubs
-from a JSON file, the package index or the mail server instead; see
+from a JSON file, a real service through a proxy (``--proxy``, with
+``--record`` writing what it answered as stubs on exit), the package index
+or the mail server instead; see
 ``python -m fakeserver --help``. The first line printed names the URL
 (``--port 0`` picks a free port), so a script can read it. Ctrl-C or SIGTERM
 stops the server and exits 0.
@@ -28,6 +30,7 @@ from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._http.runner import AppRunner
 from ._http.serving import ServerThread, format_url_host
+from ._upstream.proxy import ProxyApp
 from .smtp.server import ReceivedMessage, SMTPServer
 from .tls import CA_FILE
 
@@ -71,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--stubs", metavar="FILE.json", help="serve the stubs declared in this file")
     mode.add_argument("--pypi", action="store_true", help="serve a fake package index")
     mode.add_argument("--smtp", action="store_true", help="serve a fake mail server")
+    mode.add_argument("--proxy", metavar="URL",
+                      help="forward every request to this http:// or https:// upstream")
+    parser.add_argument("--record", metavar="FILE.json",
+                        help="on exit, write every exchange as a stub file that --stubs replays")
     parser.add_argument("--root", metavar="DIR",
                         help="with --pypi: keep the packages in DIR (default: in memory)")
     return parser
@@ -154,6 +161,9 @@ def make_http_server(args: argparse.Namespace, parser: argparse.ArgumentParser,
         elif args.pypi:
             from .pypi import PackageIndex
             app = PackageIndex(args.root)
+        elif args.proxy:
+            app = ProxyApp(args.proxy)
+            notes.append(f"forwarding every request to {args.proxy}")
     except Exception as error:  # anything an import or a file can raise
         parser.error(f"{error.__class__.__name__}: {error}")
 
@@ -225,12 +235,31 @@ class StopSignals:
         self._writer.close()
 
 
+def save_recording(server: ServerThread, path: str, output: Output) -> int:
+    """Write the journal of the stopped HTTP *server* to *path* as stubs; the exit status."""
+    app = getattr(server, "app", None)
+    assert isinstance(app, JournalApp)  # make_http_server serves one
+    try:
+        saved = app.recorder.save_stubs(path)
+    except OSError as error:
+        print(f"fakeserver: cannot write {path}: {error.strerror or error}", file=sys.stderr,
+              flush=True)
+        return 1
+    output.say(f"fakeserver: wrote {saved} {'stub' if saved == 1 else 'stubs'} to {path} "
+               f"(replay: python -m fakeserver --stubs {path})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad arguments, via argparse)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.root and not args.pypi:
         parser.error("--root needs --pypi")
+    if args.record and args.smtp:
+        parser.error("--record writes HTTP exchanges; it cannot be used with --smtp")
+    if args.record and not os.path.isdir(os.path.dirname(os.path.abspath(args.record))):
+        parser.error(f"--record {args.record}: no such folder")
     if args.port is None:
         args.port = 8025 if args.smtp else 8000
     if hasattr(sys.stdout, "reconfigure"):  # a header in any encoding must not kill a thread
@@ -266,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                     notes.append(f"clients must trust the test CA {CA_FILE}")
                 if journal is not None:
                     notes.append(f"appending every exchange to {args.journal} (JSON Lines)")
+                if args.record:
+                    notes.append(f"writing every exchange to {args.record} on exit (stubs)")
                 for note in notes:
                     output.say(f"fakeserver: {note}")
                 signals.wait()
@@ -273,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
         output.say(f"fakeserver: stopped after {output.count} "
                    f"{'exchange' if output.count == 1 else 'exchanges'}")
-        return 0
+        return save_recording(server, args.record, output) if args.record else 0
     finally:
         output.close()
         if journal is not None:

@@ -9,16 +9,17 @@ each finished exchange. It knows nothing of argument parsing or signals.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 from typing import Any, Callable, Iterable, Iterator, cast
 
-from .scenarios import is_scenarios_path, serve_scenarios
+from .._journal.bodies import body_json as _body_json
+from .._journal.bodies import text_or_none as _text_or_none
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
 from ..smtp.parsing import text_charset
 from ..smtp.server import ReceivedMessage
+from .scenarios import is_scenarios_path, serve_scenarios
 
 __all__ = ["CONTROL_PATH", "JournalApp", "exchange_json", "format_exchange", "format_message",
            "message_json"]
@@ -27,25 +28,6 @@ __all__ = ["CONTROL_PATH", "JournalApp", "exchange_json", "format_exchange", "fo
 CONTROL_PATH = "/__fakeserver__/requests"
 #: How much of a text body the readable rendering shows.
 PREVIEW_CHARS = 2000
-
-
-def _text_or_none(data: bytes) -> str | None:
-    """*data* as text if it is UTF-8 with no control characters but whitespace; else None."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
-        return None
-    return text
-
-
-def _body_json(data: bytes) -> dict[str, str]:
-    """``{"body": text}``, or ``{"body_base64": ...}`` for bytes that are not text."""
-    text = _text_or_none(data)
-    if text is not None:
-        return {"body": text}
-    return {"body_base64": base64.b64encode(data).decode("ascii")}
 
 
 def _iso(timestamp: float) -> str:

@@ -9,11 +9,13 @@ How a connection is served; each indent is a call made from the line above::
             serve_connection()               request after request, until either side closes
                 read_head()                  a RequestHead; a ClientError -> send_error()
                 _Exchange.run()
-                    _environ()               the environ, and wsgi.input: a BodyReader
+                    _environ()               split_target(), the Host; the environ, and
+                                             wsgi.input: a BodyReader
                     app(environ, start_response)
-                        start_response()     checks the app's head: an AppHead
-                        write(), iteration   head due: Framing() decides, render_head()
-                                             -> write_head(); send; Framing.frame()
+                        start_response()     an AppHead: the app's head, checked and
+                                             rendered by status_line(), field_lines()
+                        write(), iteration   head due: Framing() decides, render_head();
+                                             send; Framing.frame()
                     _drain() or linger()     keep the connection, or let the client close
         Connection.close()
 
@@ -21,8 +23,11 @@ Who owns what, and what it must not know:
 
 - ``serving``: sockets and threads (bind, accept, workers, prompt stop, the
   TLS handshake); not the protocol spoken on a connection.
-- ``wire``: the bytes of heads both ways, reason phrases, and
-  :class:`ClientError`; not WSGI, not sockets' lifecycle.
+- ``wire``: the bytes of heads both ways, the checks every response head
+  passes, reason phrases, and :class:`ClientError`; not WSGI, not sockets'
+  lifecycle.
+- ``target``: the request target's forms and the Host they name; not the
+  environ.
 - ``body``: ``wsgi.input`` for each request framing; not responses.
 - ``framing``: the response head around the app's fields, and how its body
   is delimited; not sockets, not the environ.

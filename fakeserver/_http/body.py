@@ -1,9 +1,11 @@
 """Request bodies as the app sees them: ``wsgi.input`` for each framing.
 
 Owns reading exactly the bytes a request announced (``Content-Length``) or
-decoding ``Transfer-Encoding: chunked``, and turning a client that stops
-short, stalls or vanishes into a :class:`ClientError` carrying the status to
-answer. Knows nothing of WSGI environ building or of responses.
+decoding ``Transfer-Encoding: chunked`` as strictly as h11 does (RFC 9112
+section 7.1: CRLF line endings, no space before a chunk size, well-formed
+trailer fields), and turning a client that stops short, stalls or vanishes
+into a :class:`ClientError` carrying the status to answer. Knows nothing of
+WSGI environ building or of responses.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ import re
 import socket
 from typing import Any, Callable, Iterator
 
-from .wire import ClientError
+from .wire import CONTROLS, ClientError, field_line
 
 __all__ = ["BodyReader", "ChunkedReader", "ContentLengthReader", "EmptyReader"]
 
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+# chunk-size [ chunk-ext ] CRLF, the size in at most 64 bits; extensions are
+# skipped, but may hold no control character other than HTAB.
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^" + CONTROLS + rb"]*)?\r\n")
 _READ_SIZE = 65536
+#: The longest trailer field line, and the most trailer fields.
+_MAX_TRAILER_LINE = 65536
+_MAX_TRAILERS = 100
 
 
 class BodyReader:
@@ -46,6 +53,12 @@ class BodyReader:
             pieces.append(piece)
             size -= len(piece)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def read1(self, size: int | None = -1) -> bytes:
+        """Read what has arrived, up to *size* bytes (at most one read of the connection):
+        between 1 and *size* bytes, or b"" at the end of the body. For relaying a body
+        as it comes."""
+        return self._read1_some(_READ_SIZE if size is None or size < 0 else size)
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line (up to *size* bytes), keeping its ending."""
@@ -88,12 +101,21 @@ class BodyReader:
             limit -= len(piece)
         return False
 
+    @property
+    def left(self) -> int | None:
+        """How many bytes of the body are still unread: 0 at its end, None if unknown."""
+        raise NotImplementedError
+
     def _read_some(self, size: int) -> bytes:
         """Return between 1 and *size* bytes, or b"" at the end of the body."""
         raise NotImplementedError
 
     def _readline_some(self, size: int) -> bytes:
         """Like :meth:`_read_some`, but stop after a newline."""
+        raise NotImplementedError
+
+    def _read1_some(self, size: int) -> bytes:
+        """Like :meth:`_read_some`, without waiting for more than has arrived."""
         raise NotImplementedError
 
     def _start(self) -> None:
@@ -105,10 +127,12 @@ class BodyReader:
 class EmptyReader(BodyReader):
     """The body of a request that has none."""
 
+    left = 0
+
     def _read_some(self, size: int) -> bytes:
         return b""
 
-    _readline_some = _read_some
+    _readline_some = _read1_some = _read_some
 
 
 class _StreamReader(BodyReader):
@@ -135,11 +159,18 @@ class ContentLengthReader(_StreamReader):
         self.length = length
         self._remaining = length
 
+    @property
+    def left(self) -> int:
+        return self._remaining
+
     def _read_some(self, size: int) -> bytes:
         return self._take(self._rfile.read, size)
 
     def _readline_some(self, size: int) -> bytes:
         return self._take(self._rfile.readline, size)
+
+    def _read1_some(self, size: int) -> bytes:
+        return self._take(self._rfile.read1, size)
 
     def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
         if self._remaining <= 0:
@@ -162,11 +193,18 @@ class ChunkedReader(_StreamReader):
         self._total = 0
         self._done = False
 
+    @property
+    def left(self) -> int | None:
+        return 0 if self._done else None
+
     def _read_some(self, size: int) -> bytes:
         return self._take(self._rfile.read, size)
 
     def _readline_some(self, size: int) -> bytes:
         return self._take(self._rfile.readline, size)
+
+    def _read1_some(self, size: int) -> bytes:
+        return self._take(self._rfile.read1, size)
 
     def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
         if self._chunk_left == 0 and not self._next_chunk():
@@ -184,10 +222,10 @@ class ChunkedReader(_StreamReader):
         if self._done:
             return False
         line = self._call(self._rfile.readline, 1024)
-        size_text = line.split(b";", 1)[0].strip()
-        if not line.endswith(b"\n") or not _CHUNK_SIZE.fullmatch(size_text):
+        match = _CHUNK_LINE.fullmatch(line)
+        if match is None:
             raise ClientError(400, f"invalid chunk size line {line[:40]!r}")
-        size = int(size_text, 16)
+        size = int(match[1], 16)
         if size == 0:
             self._done = True
             self._skip_trailers()
@@ -199,14 +237,20 @@ class ChunkedReader(_StreamReader):
         return True
 
     def _expect_line_end(self) -> None:
-        if self._call(self._rfile.readline, 2) not in (b"\r\n", b"\n"):
+        if self._call(self._rfile.readline, 2) != b"\r\n":
             raise ClientError(400, "chunk not followed by CRLF")
 
     def _skip_trailers(self) -> None:
-        for _ in range(100):
-            line = self._call(self._rfile.readline, 65536)
+        """Read the trailer section to its end, checking each field line, keeping none."""
+        for _ in range(_MAX_TRAILERS):
+            line = self._call(self._rfile.readline, _MAX_TRAILER_LINE + 1)
             if line in (b"\r\n", b"\n"):
                 return
             if not line:
                 raise ClientError(400, "chunked body ended in its trailers")
+            if len(line) > _MAX_TRAILER_LINE:
+                raise ClientError(431, f"trailer line over {_MAX_TRAILER_LINE} bytes")
+            if not line.endswith(b"\n"):
+                raise ClientError(400, "chunked body ended in its trailers")
+            field_line(line, "trailer")
         raise ClientError(431, "too many trailer fields")

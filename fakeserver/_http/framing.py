@@ -1,12 +1,13 @@
 """A response's head and framing: what the server adds to what the app gave.
 
 Owns three steps of every response (RFC 9112 section 6, PEP 3333 on
-hop-by-hop fields): checking the status and header fields an app hands to
-``start_response`` (:class:`AppHead`); deciding, once the head is due, how
-the body is delimited and whether the connection carries another request
-(:class:`Framing`); and rendering the head with ``Server`` and
-``Date`` (:func:`render_head`). Then :class:`Framing` holds the body to that
-decision, piece by piece. Sends nothing, and knows nothing of sockets,
+hop-by-hop fields): checking and rendering the status and header fields an
+app hands to ``start_response`` (:class:`AppHead`), with the checks
+``wire`` applies to every head; deciding, once the head is due, how the
+body is delimited and whether the connection carries another request
+(:class:`Framing`); and putting the head together with ``Server`` and
+``Date`` (:func:`render_head`). Then :class:`Framing` holds the body to
+that decision, piece by piece. Sends nothing, and knows nothing of sockets,
 threads or the WSGI environ.
 """
 
@@ -17,7 +18,7 @@ import sys
 import time
 from email.utils import formatdate
 
-from .wire import RequestHead, tokens, write_head
+from .wire import RequestHead, content_length, field_lines, status_line, tokens
 
 __all__ = ["AppHead", "Framing", "render_head"]
 
@@ -36,15 +37,18 @@ _LAST_CHUNK = b"0\r\n\r\n"
 
 
 class AppHead:
-    """The status and header fields an app gave ``start_response``, checked.
+    """The status and header fields an app gave ``start_response``, checked and rendered.
 
-    Raises :class:`ValueError` or :class:`TypeError` (into the app, as
-    ``start_response`` does) for a status not like ``"200 OK"``, for fields
-    that are not str or would break the head, and for hop-by-hop fields,
-    which are the server's to set (PEP 3333).
+    Raises :class:`ValueError` or :class:`TypeError` into the app, as
+    ``start_response`` does: for a status not like ``"200 OK"``, for fields
+    that are not str and for hop-by-hop fields, which are the server's to
+    set (PEP 3333); and for whatever :func:`status_line` and
+    :func:`field_lines` refuse in every head, because it would split or
+    garble the response on the wire.
     """
 
-    __slots__ = ("status", "code", "headers", "length", "connection", "close")
+    __slots__ = ("status", "code", "headers", "length", "connection", "close", "status_line",
+                 "field_lines")
 
     def __init__(self, status: str, headers: list[tuple[str, str]]) -> None:
         if not (isinstance(status, str) and len(status) >= 4 and status[:3].isdigit()
@@ -55,13 +59,11 @@ class AppHead:
         for name, value in headers:
             if not (isinstance(name, str) and isinstance(value, str)):
                 raise TypeError(f"header names and values must be str: {(name, value)!r}")
-            if "\n" in value or "\r" in value or "\n" in name or ":" in name:
-                raise ValueError(f"invalid characters in header {(name, value)!r}")
             lower = name.lower()
             if lower in _HOP_BY_HOP:
                 raise ValueError(f"hop-by-hop header {name!r} is the server's to set (PEP 3333)")
             if lower == "content-length":
-                length = int(value)
+                length = content_length(value)  # field_lines() below refuses an invalid one
             elif lower == "connection":
                 connection = True
                 close = close or "close" in tokens(value)
@@ -69,12 +71,15 @@ class AppHead:
         self.status = status
         self.code = int(status[:3])
         self.headers = list(headers)
-        #: The app's own ``Content-Length``, if it gave one.
+        #: The app's own ``Content-Length``, if it gave a valid one.
         self.length = length
         #: True if the app gave a ``Connection`` field (the server then adds none).
         self.connection = connection
         #: True if that field asks to close the connection.
         self.close = close
+        #: The status line and the app's fields, as they go on the wire.
+        self.status_line = status_line(self.code, status[4:])
+        self.field_lines = field_lines(self.headers)
 
 
 class Framing:
@@ -85,7 +90,8 @@ class Framing:
     :meth:`end` finishes it. Used by the exchange's thread only.
     """
 
-    __slots__ = ("request", "send_body", "chunked", "length", "keep_alive", "fields", "sent")
+    __slots__ = ("request", "send_body", "chunked", "length", "keep_alive", "tunnel", "fields",
+                 "sent")
 
     def __init__(self, request: RequestHead, head: AppHead, length: int | None,
                  keep_alive: bool) -> None:
@@ -95,14 +101,22 @@ class Framing:
         the size of a one-piece body, or 0 for none), None if unknown: then
         HTTP/1.1 gets chunks and HTTP/1.0 a close at the end of the body.
         *keep_alive* is what the request and the app ask for.
+
+        A 2xx answer to ``CONNECT`` gets no framing fields at all (RFC 9110
+        section 9.3.6): what follows its head would be the tunnel's, which
+        this server does not open, so the body goes as it is and the
+        connection closes after it.
         """
         version = request.version
         code = head.code
         bodyless = code < 200 or code in _NO_BODY_STATUSES
         send_body = not bodyless and request.method != "HEAD"
+        tunnel = request.method == "CONNECT" and 200 <= code < 300
         chunked = False
         fields = []
-        if length is None and send_body:
+        if tunnel:
+            length, keep_alive = None, False
+        elif length is None and send_body:
             if version == "HTTP/1.0":
                 keep_alive = False
             else:
@@ -124,6 +138,8 @@ class Framing:
         self.length = length
         #: Whether the connection may carry another request after this one.
         self.keep_alive = keep_alive
+        #: A 2xx answer to CONNECT: the app's Content-Length is not sent either.
+        self.tunnel = tunnel
         #: The framing fields the server adds after the app's.
         self.fields = fields
         #: The body bytes sent so far, not counting chunk framing.
@@ -168,22 +184,29 @@ class Framing:
 def render_head(head: AppHead, framing: Framing) -> bytes:
     """The response head: status line, ``Server``, ``Date``, the app's fields, the framing's.
 
-    Pure but for reading the clock. Raises :class:`UnicodeEncodeError` for
-    text outside Latin-1, before anything is sent.
+    Pure but for reading the clock. The app's part was checked and rendered
+    by :class:`AppHead`; the server's own fields are rendered the same way.
     """
-    return write_head(head.code, [_SERVER, _date(), *head.headers, *framing.fields],
-                      reason=head.status[4:])
+    app_fields = head.field_lines
+    if framing.tunnel:
+        app_fields = field_lines(field for field in head.headers
+                                 if field[0].lower() != "content-length")
+    server_fields = field_lines(framing.fields) if framing.fields else b""
+    return b"".join((head.status_line, _server_and_date(), app_fields, server_fields, b"\r\n"))
 
 
-_date_cache: tuple[int, tuple[str, str]] = (0, ("Date", ""))
+_date_cache: tuple[int, bytes] = (0, b"")
 
 
-def _date() -> tuple[str, str]:
-    """The ``Date`` field, formatted once a second (RFC 9110 section 6.6.1); thread-safe."""
+def _server_and_date() -> bytes:
+    """The ``Server`` and ``Date`` fields, rendered once a second (RFC 9110 section 6.6.1).
+
+    Thread-safe: a race renders the same second twice.
+    """
     global _date_cache
-    second, field = _date_cache
+    second, rendered = _date_cache
     now = int(time.time())
     if second != now:
-        field = ("Date", formatdate(now, usegmt=True))
-        _date_cache = (now, field)
-    return field
+        rendered = field_lines([_SERVER, ("Date", formatdate(now, usegmt=True))])
+        _date_cache = (now, rendered)
+    return rendered

@@ -6,8 +6,8 @@ connections, the environ and ``wsgi.input`` of each request, ``Expect:
 app left unread, a clear 4xx answer to malformed input, a 500 to a failing
 app, and nothing more to a client the app saw leave (``ClientDisconnected``).
 How each response is framed is decided by :class:`Framing`, and every head
-is rendered by :func:`write_head`. Knows nothing of sockets
-being accepted, of threads, of recording or of unittest.
+is checked and rendered by ``wire``. Knows nothing of sockets being
+accepted, of threads, of recording or of unittest.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from urllib.parse import unquote_to_bytes
 from .body import BodyReader, ChunkedReader, ContentLengthReader, EmptyReader
 from .framing import AppHead, Framing, render_head
 from .serving import Connection
+from .target import check_host, split_target
 from .watch import ClientDisconnected
-from .wire import ClientError, RequestHead, read_head, send_error, tokens, write_head
+from .wire import (
+    ClientError, RequestHead, content_length, read_head, send_error, tokens, write_head,
+)
 
 __all__ = ["WSGIHost", "linger", "serve_connection"]
 
@@ -197,9 +200,7 @@ class _Exchange:
     def _environ(self) -> dict[str, Any]:
         method, target, version, headers = self.request
         host_name, host_port = self.host.address[:2]
-        path, _, query = target.partition("?")
-        if path.startswith(("http://", "https://")):  # absolute-form, as sent to proxies
-            path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+        authority, path, query = split_target(method, target)
         if "%" in path:
             path = unquote_to_bytes(path).decode("latin-1")
         environ: dict[str, Any] = {
@@ -225,54 +226,67 @@ class _Exchange:
             # To watch for the client leaving (see watch.Interrupt), never to read or write.
             "fakeserver.client_socket": self.connection.sock,
         }
-        content_length = transfer_encoding = None
+        length_field = transfer_encoding = None
         connection_tokens = expect = ""
         for name, value in headers:
             if "_" in name:  # "Content_Length" would pass for Content-Length in environ
                 continue
             lower = name.lower()
             if lower == "content-length":
-                if content_length is not None and content_length != value:
+                if length_field is not None and length_field != value:
                     raise ClientError(400, "conflicting Content-Length headers")
-                content_length = value
+                length_field = value
                 continue
             if lower == "content-type":
                 environ["CONTENT_TYPE"] = value
                 continue
-            if lower == "transfer-encoding":
-                transfer_encoding = value.lower()
+            if lower == "transfer-encoding":  # one list, however many field lines carry it
+                transfer_encoding = (value if transfer_encoding is None
+                                     else f"{transfer_encoding},{value}")
             elif lower == "connection":
                 connection_tokens += value + ","
             elif lower == "expect":
                 expect = value.lower()
+            elif lower == "host":
+                if "HTTP_HOST" in environ:
+                    raise ClientError(400, "more than one Host header field (RFC 9112 section 3.2)")
+                check_host(value)
             key = "HTTP_" + lower.upper().replace("-", "_")
             environ[key] = environ[key] + "," + value if key in environ else value
         if version != "HTTP/1.0" and "HTTP_HOST" not in environ:
             raise ClientError(400, "HTTP/1.1 request without a Host header (RFC 9112 section 3.2)")
+        if authority is not None:  # RFC 9112 section 3.2.2: the target's authority wins
+            environ["HTTP_HOST"] = authority
         wanted = tokens(connection_tokens)
         self.keep_alive = ("close" not in wanted if version != "HTTP/1.0"
-                           else "keep-alive" in wanted)
-        self.body = self._body_reader(content_length, transfer_encoding, expect)
-        if content_length is not None:
-            environ["CONTENT_LENGTH"] = content_length
+                           else "keep-alive" in wanted and transfer_encoding is None)
+        self.body = self._body_reader(length_field, transfer_encoding, expect)
+        if length_field is not None:
+            environ["CONTENT_LENGTH"] = length_field
         environ["wsgi.input"] = self.body
         return environ
 
-    def _body_reader(self, content_length: str | None, transfer_encoding: str | None,
+    def _body_reader(self, length_field: str | None, transfer_encoding: str | None,
                      expect: str) -> BodyReader:
+        """The reader of the body the request announces (RFC 9112 section 6).
+
+        An HTTP/1.0 request with Transfer-Encoding is served but ends its
+        connection (section 6.1): ``_environ`` sees to that.
+        """
         if expect and expect != "100-continue":
             raise ClientError(417, f"unsupported expectation {expect!r}")
         limit = self.host.max_body_size
         if transfer_encoding is not None:
-            if content_length is not None:
+            if length_field is not None:
                 raise ClientError(400, "both Content-Length and Transfer-Encoding")
-            if transfer_encoding != "chunked":
-                raise ClientError(501, f"transfer coding {transfer_encoding!r}")
+            codings = [coding.strip(" \t").lower() for coding in transfer_encoding.split(",")]
+            if [coding for coding in codings if coding] != ["chunked"]:
+                raise ClientError(501, f"transfer coding {transfer_encoding[:80]!r}")
             reader: BodyReader = ChunkedReader(self.rfile, limit)
-        elif content_length is not None:
-            if not (content_length.isdigit() and content_length.isascii()):
-                raise ClientError(400, f"invalid Content-Length {content_length!r}")
-            length = int(content_length)
+        elif length_field is not None:
+            length = content_length(length_field)
+            if length is None:
+                raise ClientError(400, f"invalid Content-Length {length_field[:40]!r}")
             if limit is not None and length > limit:
                 raise ClientError(413, f"body of {length} bytes over the limit of {limit}")
             if length == 0:
@@ -289,6 +303,19 @@ class _Exchange:
         self.continue_pending = False
         if self.framing is None:
             self._send(_CONTINUE)
+
+    def _body_costs_connection(self) -> bool:
+        """True if the request body, unread when the head is due, will end the connection.
+
+        After the response, a rest known to be small is drained; a larger
+        one, one of unknown length, or one the client holds back until
+        ``100 Continue`` is not, and the connection closes instead: the head
+        then says so, lest the client send its next request in vain.
+        """
+        if self.continue_pending:
+            return True
+        left = self.body.left
+        return left is None or left > MAX_DRAIN_BYTES
 
     def _drain(self) -> bool:
         """Consume what the app left of the request body; False to close instead."""
@@ -343,7 +370,8 @@ class _Exchange:
             raise TypeError(f"response body must be bytes, not {type(data).__name__}")
         framing = self.framing
         if framing is None:
-            framing = Framing(self.request, head, self.length, self.keep_alive)
+            framing = Framing(self.request, head, self.length,
+                              self.keep_alive and not self._body_costs_connection())
             rendered = render_head(head, framing)  # if this raises, a 500 can still go out
             self.framing = framing
             self._send(rendered + framing.frame(data))

@@ -5,12 +5,15 @@ bind in ``__init__`` so the address is known at once, accept in a thread,
 serve each connection in a thread of its own (threads are kept for the next
 connection rather than started anew, because starting one waits for the
 GIL while other threads are busy), and stop promptly without polling or
-sleeping. It knows nothing of the protocol spoken on the connections:
-subclasses implement :meth:`ServerThread.handle_connection`.
+sleeping. Running out of threads or file descriptors costs only the
+connections that meet the shortage, and is logged once per episode. It
+knows nothing of the protocol spoken on the connections: subclasses
+implement :meth:`ServerThread.handle_connection`.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import queue
 import selectors
@@ -30,6 +33,15 @@ _Server = TypeVar("_Server", bound="ServerThread")
 #: How long ``stop()`` waits, after shutting a socket down, for a thread that
 #: is stuck in application code rather than in socket I/O.
 _ABANDON_TIMEOUT = 1.0
+#: Out of file descriptors, the accept loop stops watching the listening
+#: socket for this long at first, twice as long after each failed retry, up
+#: to the most. The connection that could not be accepted waits in the backlog.
+_FIRST_PAUSE = 0.01
+_LONGEST_PAUSE = 1.0
+#: What ``accept()`` fails with when the process or the system is out of
+#: descriptors (or of the memory for one): the listening socket stays
+#: readable, so retrying at once would spin.
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 def format_url_host(host: str) -> str:
@@ -166,6 +178,11 @@ class ServerThread(threading.Thread):
         self.address: tuple[str, int] = (host, bound[1])
         self.name = f"{name}-{format_url_host(host)}:{bound[1]}"
         self._wakeup_receiver, self._wakeup_sender = socket.socketpair()
+        # Made here rather than in run(), so that once started the accept loop
+        # needs no new descriptor: it runs on when the process has none left.
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._selector.register(self._wakeup_receiver, selectors.EVENT_READ)
         self._registry_lock = threading.Lock()
         self._connections: set[Connection] = set()
         self._stop_requested = False
@@ -174,6 +191,12 @@ class ServerThread(threading.Thread):
         self._jobs: queue.SimpleQueue[Connection | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
         self._idle_workers = 0
+        self._descriptor_shortage = _Shortage(
+            "out of file descriptors (%s); pausing accepts until some are free",
+            "file descriptors are free again, after %d failed accepts")
+        self._thread_shortage = _Shortage(
+            "cannot start a thread (%s); closing new connections until one starts",
+            "threads start again, after %d connections were closed")
 
     # -- the protocol hook -------------------------------------------------
 
@@ -210,14 +233,25 @@ class ServerThread(threading.Thread):
         super().start()
 
     def run(self) -> None:
-        """The accept loop; blocks until :meth:`stop`. Do not call directly."""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            selector.register(self._wakeup_receiver, selectors.EVENT_READ)
-            while not self._stop_requested:
-                for key, _ in selector.select():
-                    if key.fileobj is self._listener:
-                        self._accept()
+        """The accept loop; blocks until :meth:`stop`. Do not call directly.
+
+        Out of file descriptors, it pauses rather than spins: it stops
+        watching the listening socket and waits only for :meth:`stop`, for
+        a pause that doubles (up to a second) until an accept works again.
+        """
+        selector = self._selector
+        pause = 0.0
+        while not self._stop_requested:
+            for key, _ in selector.select():
+                if key.fileobj is not self._listener:
+                    continue
+                if self._accept():
+                    pause = 0.0
+                    continue
+                pause = min(pause * 2, _LONGEST_PAUSE) if pause else _FIRST_PAUSE
+                selector.unregister(self._listener)
+                selector.select(pause)  # returns early for stop()
+                selector.register(self._listener, selectors.EVENT_READ)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving and release every socket and thread; idempotent.
@@ -251,6 +285,7 @@ class ServerThread(threading.Thread):
             self._wakeup_sender.send(b"x")
             if threading.current_thread() is not self:
                 self.join()
+        self._selector.close()
         self._listener.close()
         self._wakeup_sender.close()
         self._wakeup_receiver.close()
@@ -288,30 +323,56 @@ class ServerThread(threading.Thread):
 
     # -- connections -----------------------------------------------------------
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
+        """Accept a connection and queue it for a worker; False when out of descriptors.
+
+        A connection no thread can be started for is closed: the shortage
+        costs only the connections that meet it.
+        """
         try:
             sock, address = self._listener.accept()
-        except OSError as error:  # e.g. the client gave up, or EMFILE
-            logger.warning("accept failed: %s", error)
-            return
+        except OSError as error:
+            if error.errno in _OUT_OF_DESCRIPTORS:
+                self._descriptor_shortage.occurred(error)
+                return False
+            logger.warning("accept failed: %s", error)  # e.g. the client gave up
+            return True
+        self._descriptor_shortage.ended()
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:  # the client already reset it (some systems say EINVAL)
             sock.close()
-            return
-        connection = Connection(sock, address)
+            return True
         with self._registry_lock:
-            self._connections.add(connection)
             spawn = self._idle_workers == 0
             if not spawn:
                 self._idle_workers -= 1
-            else:
-                worker = threading.Thread(target=self._work, daemon=True,
-                                          name=f"{self.name}-worker-{len(self._workers) + 1}")
-                self._workers.append(worker)
-        self._jobs.put(connection)
         if spawn:
-            worker.start()
+            try:
+                worker = self._start_worker()
+            except RuntimeError as error:  # "can't start new thread"
+                self._thread_shortage.occurred(error)
+                sock.close()
+                return True
+            self._thread_shortage.ended()
+        connection = Connection(sock, address)
+        with self._registry_lock:
+            if spawn:
+                self._workers.append(worker)
+            self._connections.add(connection)
+        self._jobs.put(connection)
+        return True
+
+    def _start_worker(self) -> threading.Thread:
+        """Start one more worker thread and return it.
+
+        Raises :class:`RuntimeError` when the system starts no more threads
+        (its limit on threads, or on memory for their stacks).
+        """
+        worker = threading.Thread(target=self._work, daemon=True,
+                                  name=f"{self.name}-worker-{len(self._workers) + 1}")
+        worker.start()
+        return worker
 
     def _work(self) -> None:
         """A worker: serve connections one after another until told to exit."""
@@ -336,6 +397,33 @@ class ServerThread(threading.Thread):
             with self._registry_lock:
                 self._connections.discard(connection)
             connection.done.set()
+
+
+class _Shortage:
+    """A resource the accept loop ran out of: logged once when an episode begins.
+
+    While it lasts, every failure would say the same thing, as fast as
+    clients connect: the first one is a warning, the rest are counted, and
+    the end of the episode is logged at INFO with the count. Used by the
+    accept thread only.
+    """
+
+    def __init__(self, began: str, ended: str) -> None:
+        self._began = began  # formatted with the error
+        self._ended = ended  # formatted with the count of failures
+        self._failures = 0
+
+    def occurred(self, error: BaseException) -> None:
+        """One more failure for want of the resource."""
+        if not self._failures:
+            logger.warning(self._began, error)
+        self._failures += 1
+
+    def ended(self) -> None:
+        """The resource was there when needed: any episode is over."""
+        if self._failures:
+            logger.info(self._ended, self._failures)
+            self._failures = 0
 
 
 def _bind(host: str, port: int, backlog: int) -> socket.socket:

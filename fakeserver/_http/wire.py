@@ -1,10 +1,12 @@
 """HTTP/1.1 heads on the wire: reading a request's, writing a response's, and refusing a client.
 
 Owns the bytes before a body in both directions (RFC 9112 sections 2 to 5):
-the limits on a request line and its header fields, the one function that
-renders every status line and header block the server sends, the reason
-phrase of a status code, and :class:`ClientError`, the refusal that carries
-the status to answer. Knows nothing of WSGI, sockets being accepted, or
+the limits and syntax of a request line and its field lines; the checks
+and rendering of every status line and header field the server sends, in
+one place, so that nothing an app, a stub or a fault gives can split a
+response; the reason phrase of a status code; what makes a
+Content-Length; and :class:`ClientError`, the refusal that carries the
+status to answer. Knows nothing of WSGI, sockets being accepted, or
 threads.
 """
 
@@ -15,16 +17,30 @@ import socket
 from http import HTTPStatus
 from typing import Any, Iterable, NamedTuple
 
-__all__ = ["MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead", "read_head",
-           "reason_phrase", "send_error", "tokens", "write_head"]
+__all__ = ["CONTROLS", "MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead",
+           "content_length", "field_line", "field_lines", "read_head", "reason_phrase",
+           "send_error", "status_line", "tokens", "write_head"]
 
 #: The longest request line or header line, and the most header bytes.
 MAX_HEAD_BYTES = 65536
 #: The most header fields in one request.
 MAX_HEADERS = 100
+#: The most digits of a Content-Length: 20 hold any 64-bit size (as h11 has it).
+MAX_LENGTH_DIGITS = 20
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: The control characters a field value may not hold: all but HTAB (RFC 9110
+#: section 5.5), as the inside of a bytes regex character class.
+CONTROLS = rb"\x00-\x08\x0a-\x1f\x7f"
+
+_TOKEN_TEXT = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 9110 section 5.6.2
+_TOKEN = re.compile(_TOKEN_TEXT.encode("ascii"))
 _VERSION = re.compile(rb"HTTP/1\.[0-9]")
+# A field line: name, colon, the value between optional spaces and tabs, the line end.
+_FIELD_LINE = re.compile(b"(" + _TOKEN_TEXT.encode("ascii") + b"):[ \t]*([^" + CONTROLS
+                         + b"]*)\r?\n").fullmatch
+# What must never reach a response head from outside: each would end a line.
+_LINE_BREAKING = re.compile(r"[\r\n\x00]").search
+_FIELD_NAME = re.compile(_TOKEN_TEXT).fullmatch
 
 # RFC 9110 renamed four statuses; http.HTTPStatus follows from Python 3.13 on
 # (https://github.com/python/cpython/issues/102247). Taking the new names on
@@ -39,21 +55,67 @@ def reason_phrase(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
-def write_head(status: int, headers: Iterable[tuple[str, str]], *,
+def write_head(status: int, fields: Iterable[tuple[str, str]], *,
                reason: str | None = None) -> bytes:
-    """Render a response head: the status line, *headers* in order, and the blank line.
+    """Check and render a response head: the status line, *fields* in order, the blank line.
 
-    Every status line the server sends comes from here, interim (``100
-    Continue``) and final alike. *reason* defaults to :func:`reason_phrase`.
-    Adds no field of its own. Raises :class:`UnicodeEncodeError` for text
-    outside Latin-1, before anything is sent.
+    Every head the server sends is made of :func:`status_line` and
+    :func:`field_lines`, here or, for a WSGI app's, in pieces by
+    ``render_head``: whoever gave the head (an app, a stub's ``Response``,
+    a fault), nothing that would split or garble it is sent. Raises what
+    they raise. Adds no field of its own.
     """
+    return status_line(status, reason) + field_lines(fields) + b"\r\n"
+
+
+def status_line(status: int, reason: str | None = None) -> bytes:
+    """``HTTP/1.1 <status> <reason>`` and CRLF, checked; *reason* defaults to :func:`reason_phrase`.
+
+    Raises :class:`ValueError` for a *status* that is not an int from 100 to
+    999 and for CR, LF or NUL in *reason*; :class:`UnicodeEncodeError` for
+    text outside Latin-1.
+    """
+    if not (isinstance(status, int) and 100 <= status <= 999):
+        raise ValueError(f"invalid status {status!r}: must be an int from 100 to 999")
     if reason is None:
         reason = reason_phrase(status)
-    lines = [f"HTTP/1.1 {status} {reason}\r\n"]
-    lines += [f"{name}: {value}\r\n" for name, value in headers]
-    lines.append("\r\n")
+    elif _LINE_BREAKING(reason):
+        raise ValueError(f"invalid reason phrase {reason!r}: CR, LF and NUL are not allowed")
+    return f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
+
+
+def field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
+    """Each ``name: value`` of *fields* and CRLF, checked (RFC 9110 section 5).
+
+    Raises :class:`ValueError` for a name that is not a token, CR, LF or NUL
+    in a value, and a ``Content-Length`` that is not a decimal or differs
+    from another; :class:`UnicodeEncodeError` for text outside Latin-1.
+    """
+    lines = []
+    length = None
+    for name, value in fields:
+        if not _FIELD_NAME(name):
+            raise ValueError(f"invalid header name {name!r}: "
+                             "must be a token (RFC 9110 section 5.1)")
+        if _LINE_BREAKING(value):
+            raise ValueError(f"invalid value of header {name}: {value!r}: "
+                             "CR, LF and NUL are not allowed")
+        if len(name) == 14 and name.lower() == "content-length":
+            if content_length(value) is None:
+                raise ValueError(f"invalid Content-Length {value!r}: must be a non-negative "
+                                 f"decimal of at most {MAX_LENGTH_DIGITS} digits")
+            if length is not None and value != length:
+                raise ValueError(f"conflicting Content-Length values {length!r} and {value!r}")
+            length = value
+        lines.append(f"{name}: {value}\r\n")
     return "".join(lines).encode("latin-1")
+
+
+def content_length(value: str) -> int | None:
+    """*value* as a ``Content-Length``: a decimal of at most 20 digits; None if it is not one."""
+    if len(value) <= MAX_LENGTH_DIGITS and value.isdigit() and value.isascii():
+        return int(value)
+    return None
 
 
 def tokens(value: str) -> set[str]:
@@ -128,12 +190,27 @@ def read_head(rfile: Any) -> RequestHead | None:
             raise ClientError(0, "connection closed in the middle of the request head")
         if len(headers) >= MAX_HEADERS:
             raise ClientError(431, f"more than {MAX_HEADERS} header fields")
-        name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name):  # also rejects obsolete line folding
-            raise ClientError(400, f"malformed header line {line[:80]!r}")
-        headers.append((name.decode("latin-1"), value.strip().decode("latin-1")))
+        headers.append(field_line(line))
     return RequestHead(method.decode("latin-1"), target.decode("latin-1"),
                        version.decode("latin-1"), headers)
+
+
+def field_line(line: bytes, kind: str = "header") -> tuple[str, str]:
+    """The name and value of a field *line* (ending in LF or CRLF) of a *kind* section.
+
+    The value loses the spaces and tabs around it, and nothing else (RFC
+    9112 section 5.1). Raises :class:`ClientError` 400 for a line that is no
+    ``name: value`` (obsolete line folding included) or whose value holds a
+    control character other than HTAB (RFC 9110 section 5.5).
+    """
+    match = _FIELD_LINE(line)
+    if match is None:
+        name, colon, _ = line.partition(b":")
+        if not colon or not _TOKEN.fullmatch(name):  # also rejects obsolete line folding
+            raise ClientError(400, f"malformed {kind} line {line[:80]!r}")
+        raise ClientError(400, f"control character in {kind} field {line[:80]!r}")
+    name, value = match.groups()
+    return name.decode("latin-1"), value.rstrip(b" \t").decode("latin-1")
 
 
 def send_error(sock: socket.socket, error: ClientError) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .._http.runner import AppRunner
     from .._journal.recorder import Recorder
     from .._journal.records import RecordedRequest
+    from .._journal.snapshot import SnapshotOptions
     from .._matching import ExchangeCriteria, PathSpec, RequestCriteria
     from ..stubs.app import Stub, StubApp
 
@@ -122,3 +123,7 @@ class ServedApp(Face):
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare this test's stubs from a JSON file (see :meth:`StubApp.load`)."""
         return self._stub_app().load(path)
+
+    def save_stubs(self, path: str | os.PathLike, **options: Unpack[SnapshotOptions]) -> int:
+        """Write this test's exchanges as a stub file that replays them (see :meth:`Recorder.save_stubs`)."""
+        return self.recorder.save_stubs(path, **options)

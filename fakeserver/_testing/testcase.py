@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import checks
 from .base import MixinBase
+from .cassette import Cassettes
 from .handle import FakeServer
 from .misuse import PerTest
 from .served import ServedApp
@@ -37,7 +38,7 @@ __all__ = ["ServerTestCase"]
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
-class ServerTestCase(ServedApp, MixinBase):
+class ServerTestCase(ServedApp, Cassettes, MixinBase):
     """Mix into a ``unittest.TestCase`` (listed first) to test clients against a live server.
 
     Once per class, ``setUpClass`` starts an :class:`AppRunner` serving
@@ -46,7 +47,8 @@ class ServerTestCase(ServedApp, MixinBase):
     test starts with an empty journal (``self.requests``) and the stubs the
     class declared; an exception raised by the app during a test, or a
     request no stub matched (even when the test declared none), fails that
-    test.
+    test. With ``upstream`` set, each test replays or records its cassette
+    (see the cassette settings, from ``upstream`` to ``secrets``).
     """
 
     # Configuration (override per subclass)
@@ -86,6 +88,7 @@ class ServerTestCase(ServedApp, MixinBase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
+        cls._open_upstream(inspect.getattr_static(cls, "app"))
         app = cls._resolve_app()
         cls.stubs = app if isinstance(app, StubApp) else None
         cls._class_stubs = None  # taken at the first setUp, after any subclass setUpClass
@@ -122,6 +125,7 @@ class ServerTestCase(ServedApp, MixinBase):
             type(self)._class_stubs = self.stubs.stubs  # first test: what the class declared stays
         self._begin_test(keep=self._class_stubs or ())
         self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
+        self._begin_cassette()
 
     def _check_server_side(self) -> None:
         """Fail the test for app exceptions and unmatched requests it caused."""
@@ -157,6 +161,10 @@ class ServerTestCase(ServedApp, MixinBase):
     def url(self, path: str = "/") -> str:
         """The absolute URL of *path* on the test server."""
         return self.server_url + (path if path.startswith("/") else "/" + path)
+
+    #: Write this test's exchanges as a stub file that replays them (see
+    #: :meth:`Recorder.save_stubs`); returns how many entries it has.
+    saveStubs = ServedApp.save_stubs
 
     # -- assertions ---------------------------------------------------------------
 

@@ -23,11 +23,14 @@ from .._http.watch import Interrupt
 from .._journal.recorder import record_request
 from .._journal.records import RecordedRequest
 from .._targets import check_target
+from .._upstream.proxy import ProxyApp
 from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
 from .scenarios import STARTED, ScenarioRule
 
 if TYPE_CHECKING:
+    import ssl
+
     if sys.version_info >= (3, 11):
         from typing import Unpack
     else:
@@ -83,6 +86,21 @@ class Stub:
         """Answer with ``handler(request)``: a :class:`Response` or ``(status, headers, body)``."""
         return self._add(Step(handler=handler, delay=delay))
 
+    def proxy(self, upstream: str | ProxyApp, *, timeout: float = 30.0,
+              ssl_context: ssl.SSLContext | None = None, delay: float | None = None) -> "Stub":
+        """Answer by forwarding the request to *upstream*, as WireMock's ``proxiedFrom`` does.
+
+        *upstream* is a URL (a :class:`ProxyApp` is made with *timeout* and
+        *ssl_context*) or a ProxyApp to share, whose connections its owner
+        closes. A test can stub a few routes and pass the rest through::
+
+            stubs.stub(priority=-1).proxy("https://api.example.com")
+            stubs.stub("GET", "/users/me").respond(json={"login": "test"})
+        """
+        if not isinstance(upstream, ProxyApp):
+            upstream = ProxyApp(upstream, timeout=timeout, ssl_context=ssl_context)
+        return self._add(Step(app=upstream, delay=delay))
+
     def fault(self, kind: str, *, pause: float = 0.01) -> "Stub":
         """Break the last answer declared (or, alone, every answer) with a fault.
 
@@ -96,7 +114,7 @@ class Stub:
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; choose one of {', '.join(FAULTS)}")
         with self._owner._lock:
-            if self._steps and self._steps[-1].fault is None:
+            if self._steps and self._steps[-1].fault is None and self._steps[-1].app is None:
                 self._steps[-1].fault, self._steps[-1].pause = kind, pause
             else:
                 self._steps.append(Step(fault=kind, pause=pause))
@@ -202,14 +220,29 @@ class StubApp:
             raise TypeError("a stub matches requests before they are answered, so it takes no "
                             "status=; give the status it answers with to .respond(status)")
         check_target("stub", path, method, method_first=True)
-        method = None if method in (None, "*") else method.upper()
+        method = self._method(method)
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1, not {times!r}")
         rule = ScenarioRule.of(scenario, state, new_state)
         expectation = request_expectation(path, method, **criteria)
+        return self._add_stub(method, path, expectation, times, priority, rule)
+
+    @staticmethod
+    def _method(method: str | None) -> str | None:
+        """The method a stub matches: None (any) for None or ``"*"``, else *method* upper-cased."""
+        return None if method in (None, "*") else method.upper()
+
+    def _add_stub(self, method: str | None, path: PathSpec | None,
+                  expectation: Expectation, times: int | None, priority: int,
+                  scenario: ScenarioRule | None = None) -> Stub:
+        """Declare a stub matching *expectation* (:meth:`stub`'s, or a stub file's exact entry),
+        in *scenario* if given.
+
+        *method* is normalized (:meth:`_method`) and *times* checked by the caller.
+        """
         with self._lock:
             self._order += 1
-            stub = Stub(self, method, path, expectation, times, priority, self._order, rule)
+            stub = Stub(self, method, path, expectation, times, priority, self._order, scenario)
             self._stubs.append(stub)
         return stub
 
@@ -339,14 +372,21 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body, json, form, files,
-        cookies, auth, host; where a value is compared, a matcher may stand
-        for it as a one-key object: ``{"$regex": "..."}``, ``{"$contains":
-        "..."}``, ``{"$any": true}``, ``{"$absent": true}``, ``{"$one_of":
-        [...]}``, ``{"$json_contains": ...}``. Response keys: status,
-        headers, body, text, json, delay; optional times, priority,
-        scenario, state and new_state. Raises ValueError naming the entry
-        and the field at fault, having declared none of the file's stubs.
+        Request keys: method, path, query, headers, body (or body_base64),
+        json, form, files, cookies, auth, host; where a value is compared, a
+        matcher may stand for it as a one-key object: ``{"$regex": "..."}``,
+        ``{"$contains": "..."}``, ``{"$any": true}``, ``{"$absent": true}``,
+        ``{"$one_of": [...]}``, ``{"$json_contains": ...}``. Response keys:
+        status, headers (a value may be a list, for a repeated field), body
+        (or body_base64), text, json, delay; optional times, priority,
+        scenario, state and new_state. ``"responses": [...]`` instead of
+        ``"response"`` answers each in turn, the last repeating. In a
+        request, ``match_headers`` names the headers matched (the others are
+        kept for the reader), and ``"exact": true`` (as
+        :meth:`Recorder.save_stubs` writes) matches no more and no less than
+        the query, form, files and body given, ``"<redacted>"`` standing for
+        any value. Raises ValueError naming the entry and the field at
+        fault, having declared none of the file's stubs.
         """
         return load_stub_file(self, path)
 

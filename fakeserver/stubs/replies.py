@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from .._http.watch import ClientDisconnected, Interrupt, Woken
 from .._http.wire import reason_phrase, write_head
+from .._journal.recorder import rewound
 
 __all__ = ["FAULTS", "Response", "Step"]
 
@@ -81,7 +82,11 @@ class Response:
         return f"{self.status} {reason_phrase(self.status)}"
 
     def to_bytes(self) -> bytes:
-        """The whole response as HTTP/1.1 bytes, closing the connection (for faults)."""
+        """The whole response as HTTP/1.1 bytes, closing the connection (for faults).
+
+        Raises :class:`ValueError` for a head no server may send (see
+        ``headers=``): a reason to fail the test, not to send it.
+        """
         return write_head(self.status, [*self.headers, ("Connection", "close")]) + self.body
 
     def __repr__(self) -> str:
@@ -90,13 +95,15 @@ class Response:
 
 @dataclass
 class Step:
-    """One answer in a stub's script: a response (or handler), a delay, a fault."""
+    """One answer in a stub's script: a response (or handler, or app), a delay, a fault."""
 
     response: Response | None = None
     handler: Callable[[Any], Any] | None = None
     delay: float | None = None
     fault: str | None = None
     pause: float = 0.01  # between dribbled pieces
+    #: A WSGI app answering instead, given the request with its body to read again.
+    app: Callable[..., Iterable[bytes]] | None = None
 
     def reply(self, request: Any, environ: dict[str, Any], start_response: Callable[..., Any],
               interrupt: Interrupt) -> Iterable[bytes]:
@@ -109,6 +116,8 @@ class Step:
             client = environ.get("fakeserver.client_socket")
             if interrupt.wait(self.delay, client) is Woken.CLIENT_GONE:
                 raise _disconnected(request, f"during the stub's {self.delay:g}s delay")
+        if self.app is not None:
+            return self.app(rewound(environ, request), start_response)
         response = self.response
         if self.handler is not None:
             response = Response.coerce(self.handler(request))
@@ -121,7 +130,8 @@ class Step:
         if take_socket is None:
             raise RuntimeError("faults need the raw connection: serve the StubApp with "
                                "fakeserver's AppRunner")
-        _inject(self.fault, take_socket(), response, self.pause, interrupt, request)
+        data = _fault_bytes(self.fault, response)  # while the server can still answer 500
+        _inject(self.fault, take_socket(), data, self.pause, interrupt, request)
         return []
 
 
@@ -131,18 +141,29 @@ def _disconnected(request: Any, when: str) -> ClientDisconnected:
                               f"its request, {when}")
 
 
-def _inject(kind: str, sock: socket.socket, response: Response, pause: float,
-            interrupt: Interrupt, request: Any) -> None:
-    """Send the broken answer *kind*; the server closes the socket afterwards."""
+def _fault_bytes(kind: str, response: Response) -> bytes:
+    """What the fault *kind* sends; raises ValueError first if *response*'s head is invalid.
+
+    The head is checked whatever the fault sends of it, so that a response
+    no server could send fails its test the same way with or without one.
+    """
+    whole = response.to_bytes()
+    if kind == "dribble":
+        return whole
+    if kind == "truncate":
+        promised = str(len(response.body) + 1024)
+        return write_head(response.status, [("Content-Length", promised)]) + response.body
+    if kind == "malformed":
+        return MALFORMED
+    return b""  # "reset" and "close" send nothing
+
+
+def _inject(kind: str, sock: socket.socket, data: bytes, pause: float, interrupt: Interrupt,
+            request: Any) -> None:
+    """Send the broken answer *kind*, made of *data*; the server closes the socket afterwards."""
     if kind == "reset":  # close with SO_LINGER 0: the kernel sends RST, not FIN
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    elif kind == "malformed":
-        sock.sendall(MALFORMED)
-    elif kind == "truncate":
-        head = write_head(response.status, [("Content-Length", str(len(response.body) + 1024))])
-        sock.sendall(head + response.body)
     elif kind == "dribble":
-        data = response.to_bytes()
         for start in range(0, len(data), 16):
             woken = interrupt.wait(pause, sock) if start else Woken.TIMEOUT
             if woken is Woken.INTERRUPTED:
@@ -155,4 +176,6 @@ def _inject(kind: str, sock: socket.socket, response: Response, pause: float,
                     pass
             raise _disconnected(request, f"{start} of the {len(data)} bytes of the dribbled "
                                          f"response sent")
+    elif data:
+        sock.sendall(data)
     # "close": nothing is sent; the server closes the connection.

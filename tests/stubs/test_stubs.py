@@ -337,7 +337,7 @@ class DeclarativeTest(ServerTestCase, unittest.TestCase):
              "entry 0: response: give at most one of body=, text= and json="),
             ([{"request": {}, "times": True}], "entry 0: times must be an integer, not True"),
             ([{"request": {}, "response": {"headers": {"X-Count": 3}}}],
-             "entry 0: response.headers['X-Count'] must be a string, not 3"),
+             "entry 0: response.headers['X-Count'] must be a string or a list of strings, not 3"),
             ([{"request": {"headers": {"X-Id": 7}}}],
              "entry 0: request.headers['X-Id'] must be a string, a matcher or a list of them, not 7"),
             ([{"request": {"query": {"page": [1]}}}],

@@ -1,7 +1,9 @@
 """Helpers shared by the test modules: small WSGI apps, raw-socket clients, running test classes.
 
 Distributions and the upload client of the package index tests are in
-``tests.support.distributions``; the raw SMTP client in ``tests.support.smtp``.
+``tests.support.distributions``; the raw SMTP client in ``tests.support.smtp``;
+a server measured at the file-descriptor limit, in a process of its own, in
+``tests.support.descriptor_limit``.
 """
 
 from __future__ import annotations

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pathlib
+import shutil
+import tempfile
 import textwrap
 import unittest
 
 from tests.support import import_extra
 from tests.support.pytest_run import run_pytest
+from tests.support.upstreams import api_app, serve
 
 PASSING = '''
 import json, re, smtplib, urllib.error, urllib.request
@@ -221,6 +225,31 @@ def test_not_uploaded_fails(fake_pypi):
 '''
 
 
+UPSTREAM = '''
+import json, os, urllib.request
+
+UPSTREAM = os.environ["UPSTREAM_URL"]
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+def test_octocat(fake_upstream):
+    server = fake_upstream(UPSTREAM, secrets={"<USER>": "octocat"})
+    assert get(server.url_for("/users/octocat"))["login"] == "octocat"
+    server.assert_requested("/users/octocat", method="GET")
+
+class TestInClass:
+    def test_two_upstreams(self, fake_upstream):
+        one, two = fake_upstream(UPSTREAM), fake_upstream(UPSTREAM)
+        assert get(one.url_for("/users/a"))["login"] == "a"
+        assert get(two.url_for("/users/b"))["login"] == "b"
+
+def test_fails(fake_upstream):
+    assert get(fake_upstream(UPSTREAM).url_for("/users/c"))["login"] == "not c"
+'''
+
+
 MATCHERS = '''
 import smtplib, urllib.error, urllib.request
 from fakeserver import match
@@ -267,9 +296,12 @@ class PytestPluginTest(unittest.TestCase):
         super().setUpClass()
         import_extra("pytest")
 
-    def run_pytest(self, source: str, *args: str) -> tuple[str, dict[str, int]]:
-        """Run pytest on *source*; return its output and outcome counts."""
-        return run_pytest(self, {"test_example.py": textwrap.dedent(source)}, *args)
+    def run_pytest(self, source: str, *args: str, folder: str | None = None,
+                   ini: str = "[pytest]\n", **environ: str) -> tuple[str, dict[str, int]]:
+        """Run pytest on *source* in a fresh directory (or *folder*), with *environ* added to
+        the environment; return its output and outcome counts."""
+        return run_pytest(self, {"test_example.py": textwrap.dedent(source)}, *args,
+                          folder=folder, ini=ini, environ=environ)
 
     def test_fixtures_pass(self) -> None:
         output, counts = self.run_pytest(PASSING)
@@ -357,6 +389,41 @@ class PytestPluginTest(unittest.TestCase):
             E       Closest sent messages:
             E         noreply@example.com -> ann@example.com 'Welcome'       to does not match /@corp[.]example$/ (got 'ann@example.com')
             """), output)
+
+    def test_fake_upstream_records_once_and_replays_offline(self) -> None:
+        upstream = serve(self, api_app, record=True)
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        cassettes = pathlib.Path(folder, "cassettes")
+        output, counts = self.run_pytest(UPSTREAM, folder=folder, UPSTREAM_URL=upstream.url)
+        self.assertEqual(counts, {"failed": 3}, output)
+        self.assertIn(f"No cassette at {cassettes / 'test_example.test_octocat.json'}: record "
+                      f"mode 'none' only replays. Record it from {upstream.url} with "
+                      f"--fakeserver-record=once (or FAKESERVER_RECORD=once in the environment).",
+                      output)
+        output, counts = self.run_pytest(UPSTREAM, "--fakeserver-record=once", folder=folder,
+                                         UPSTREAM_URL=upstream.url)
+        self.assertEqual(counts, {"passed": 2, "failed": 1}, output)
+        self.assertEqual(sorted(path.name for path in cassettes.iterdir()), [
+            "TestInClass.test_two_upstreams.2.json", "TestInClass.test_two_upstreams.json",
+            "test_example.test_octocat.json"])  # not the failing test's
+        text = (cassettes / "test_example.test_octocat.json").read_text()
+        self.assertIn('"login": "<USER>"', text)
+        self.assertNotIn("octocat", text)
+        upstream.stop()
+        output, counts = self.run_pytest(UPSTREAM, folder=folder, UPSTREAM_URL=upstream.url)
+        self.assertEqual(counts, {"passed": 2, "failed": 1}, output)
+        self.assertIn("FAILED test_example.py::test_fails - Failed: No cassette at", output)
+
+    def test_fake_upstream_mode_and_folder_from_the_environment_and_ini(self) -> None:
+        upstream = serve(self, api_app)
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        output, counts = self.run_pytest(
+            UPSTREAM, "-k", "octocat", folder=folder, ini="[pytest]\nfakeserver_cassette_dir = rec\n",
+            UPSTREAM_URL=upstream.url, FAKESERVER_RECORD="once")
+        self.assertEqual(counts, {"passed": 1, "deselected": 2}, output)
+        self.assertTrue(pathlib.Path(folder, "rec", "test_example.test_octocat.json").exists())
 
     def test_xdist_workers_get_their_own_servers(self) -> None:
         import_extra("xdist")
