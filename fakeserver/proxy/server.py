@@ -1,0 +1,288 @@
+"""FakeProxy: an HTTP forward proxy that answers for any host itself, HTTPS included.
+
+A client told to use the proxy (``proxy.env()``) sends it either
+absolute-form requests (``GET http://host/path``) or, for HTTPS,
+``CONNECT host:443`` and then TLS. The proxy never connects anywhere
+(except in spy mode): it is the origin server for every host. How one
+connection is served::
+
+    ServerThread: accept loop -> a worker thread -> handle_connection(connection)
+        serve_connection(connection, _Side(origin=None))    # what the client asks the proxy
+            GET http://host/path   -> _dispatch: origin taken from the URL (or Host)
+            CONNECT host:port      -> the side notes the tunnel and takes the socket
+        if a tunnel was asked for:
+            answer "200 Connection established"
+            TLS with the certificate minted for host (ProxyAuthority), unless the
+                client speaks plain HTTP in the tunnel
+            serve_connection(connection, _Side(origin=(scheme, host, port)))
+                every request      -> _dispatch: origin of the tunnel
+    _dispatch: puts the origin in environ (url scheme, Host, SERVER_NAME and
+        SERVER_PORT, so RecordedRequest.url is https://host/path), then calls
+        proxy.app = Recorder(routes): the host's app, a 502, or passthrough
+
+HTTP inside and outside the tunnels is served by the same code as
+``AppRunner`` (``_http.gateway``). Clients must wait for the ``200``
+before starting TLS, as curl, Python's and Go's clients do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import ssl
+from typing import Any, Callable, ContextManager, Iterable, Mapping
+
+from .._http.gateway import serve_connection
+from .._http.serving import Connection, ServerThread, format_url_host
+from .._journal.recorder import Recorder
+from .._journal.records import RecordedRequest
+from ..stubs.app import Stub, StubApp
+from ._authority import ProxyAuthority
+from ._environment import client_variables, patched_environ
+from ._passthrough import forward
+from ._routing import ORIGIN, Routes
+from ._stubfile import load_stub_file
+from ._urls import DEFAULT_PORTS, authority, parse_authority, split_url
+
+__all__ = ["FakeProxy"]
+
+logger = logging.getLogger("fakeserver")
+
+WSGIApp = Callable[..., Iterable[bytes]]
+
+_ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+
+
+class FakeProxy(ServerThread):
+    """A forward proxy answering for the hosts you route, from a daemon thread.
+
+    Bound when the constructor returns (:attr:`url` is known at once);
+    :meth:`start` and :meth:`stop` (idempotent, thread-safe, prompt even
+    with tunnels open) or a ``with`` block. ``host(name)`` gives the
+    :class:`StubApp` for a host, ``route(name, app)`` serves any WSGI app
+    there; every exchange is journaled in :attr:`requests`, each with its
+    real URL (``RecordedRequest.url``: ``https://api.github.com/user``).
+    A request for an unrouted host is answered ``502`` naming the routed
+    ones and counted in :attr:`unmatched`; with ``passthrough=True`` it is
+    forwarded to the real host instead (and journaled too), HTTPS verified
+    with *upstream_ssl_context* (default: the system's trust store).
+
+    HTTPS works through a CA made at first use and valid for a day; clients
+    trust it through :attr:`ca_file`, which :meth:`env` and
+    :meth:`patch_env` point them at. Its key never leaves memory, and the
+    file is removed by :meth:`stop`.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, passthrough: bool = False,
+                 upstream_ssl_context: ssl.SSLContext | None = None,
+                 max_body_size: int | None = None) -> None:
+        super().__init__(host, port, name="fakeserver-proxy")
+
+        def upstream(scheme: str, host: str, port: int) -> WSGIApp:
+            return forward(scheme, host, port, ssl_context=upstream_ssl_context)
+        #: Which app answers for which host (``host()``, ``route()`` and the like use it).
+        self.routes = Routes(upstream if passthrough else None)
+        #: The journal of every exchange, whatever its host.
+        self.recorder = Recorder(self.routes)
+        #: The WSGI app each request goes to once its origin is known.
+        self.app: WSGIApp = self.recorder
+        #: Request bodies larger than this are refused with 413 (None: no limit).
+        self.max_body_size = max_body_size
+        #: Exceptions raised by the routed apps, oldest first, with tracebacks.
+        self.errors: list[BaseException] = []
+        self._authority = ProxyAuthority()
+
+    # -- where and what ------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The proxy's URL, e.g. ``http://127.0.0.1:8080``: what ``http_proxy`` is set to."""
+        host, port = self.address
+        return f"http://{format_url_host(host)}:{port}"
+
+    @property
+    def ca_file(self) -> str:
+        """The CA certificate clients must trust (PEM); the CA is made on first access."""
+        return self._authority.ca_file
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every exchange, oldest first, once those in progress are over (up to a second)."""
+        return self.recorder.settle()
+
+    @property
+    def unmatched(self) -> list[RecordedRequest]:
+        """The requests no stub answered and those for unrouted hosts, oldest first."""
+        return [request for request in self.recorder.settle() if request.unmatched]
+
+    def clear(self) -> None:
+        """Forget every recorded exchange (the routes and stubs stay)."""
+        self.recorder.clear()
+
+    def record_error(self, error: BaseException) -> None:
+        """Keep an exception raised by a routed app; called from connection threads."""
+        self.errors.append(error)  # list.append is atomic
+
+    # -- routes --------------------------------------------------------------------
+
+    def host(self, name: str) -> StubApp:
+        """The :class:`StubApp` answering for host *name* (made on first use)."""
+        return self.routes.host(name)
+
+    def route(self, name: str, app: WSGIApp) -> None:
+        """Serve host *name* with the WSGI *app*; ``"*"`` for every host without a route."""
+        self.routes.route(name, app)
+
+    def stub(self, method: str | None = None, url: str | None = None, **criteria: Any) -> Stub:
+        """Declare a stub for the host of the full *url* (see :meth:`StubApp.stub`).
+
+        ``proxy.stub("GET", "https://api.github.com/user").respond(json=...)``;
+        the scheme does not matter (a host's stubs answer HTTP and HTTPS).
+        """
+        if url is None:
+            raise ValueError("a proxy stub needs a full URL, e.g. 'https://api.github.com/user'")
+        _, host, _, target = split_url(url)
+        return self.routes.host(host).stub(method, target, **criteria)
+
+    def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
+        """Declare the stubs of a JSON file whose ``request.path`` values are full URLs."""
+        return load_stub_file(path, self.routes)
+
+    # -- clients' environment -----------------------------------------------------------
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """A copy of ``os.environ`` (or of *base*) sending clients through this proxy.
+
+        Pass it to ``subprocess.run(..., env=proxy.env())``. It sets the
+        proxy (``http_proxy``, ``https_proxy``, both cases), ``no_proxy``
+        (loopback, unless routed here) and the CA file for every client
+        that reads its own variable (``SSL_CERT_FILE``,
+        ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, ``PIP_CERT``,
+        ``GIT_SSL_CAINFO``, ``NODE_EXTRA_CA_CERTS``).
+        """
+        variables = client_variables(self.url, self.ca_file, self.routes.names)
+        return {**(os.environ if base is None else base), **variables}
+
+    def patch_env(self) -> ContextManager[None]:
+        """``with proxy.patch_env():`` this process's clients use the proxy; restored after.
+
+        Clients read some variables once (urllib's ``urlopen`` keeps the
+        proxies of its first call; an ``ssl.SSLContext`` reads
+        ``SSL_CERT_FILE`` when made), so make them inside the block.
+        """
+        return patched_environ(self.env(base={}))
+
+    # -- serving -----------------------------------------------------------------------
+
+    def handle_connection(self, connection: Connection) -> None:
+        side = _Side(self, None)
+        serve_connection(connection, side)
+        if side.tunnel is None or not connection.idle():  # no CONNECT, or stopping
+            return
+        host, port = side.tunnel
+        try:
+            connection.sock.sendall(_ESTABLISHED)
+        except OSError:
+            return
+        first = _peek(connection)
+        if not first:  # the client left, or stop() shut the socket down
+            return
+        scheme = "http" if first.isalpha() else "https"  # a request line, or a TLS record (0x16)
+        if scheme == "https":
+            try:
+                context = self._authority.context_for(host)
+            except (ValueError, RuntimeError, ssl.SSLError) as error:
+                logger.warning("no certificate for %s: %s", host, error)
+                return
+            if not connection.start_tls(context):
+                return
+        serve_connection(connection, _Side(self, (scheme, host, port)))
+
+    def dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any],
+                 origin: tuple[str, str, int]) -> Iterable[bytes]:
+        """Serve a request for *origin* ``(scheme, host, port)``: set its environ, call :attr:`app`."""
+        scheme, host, port = origin
+        environ[ORIGIN] = origin
+        environ["wsgi.url_scheme"] = scheme
+        environ["HTTP_HOST"] = authority(host, port, scheme)
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = host, str(port)
+        return self.app(environ, start_response)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop serving (see :meth:`ServerThread.stop`) and remove the CA file.
+
+        Delays of stubs in progress are cut short first.
+        """
+        self.routes.interrupt()
+        try:
+            super().stop(timeout)
+        finally:
+            self._authority.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped" if self._stop_requested else "not started"
+        return f"<FakeProxy {self.url} {state} routes={self.routes.names}>"
+
+
+class _Side:
+    """What ``serve_connection`` needs (``WSGIHost``) on one side of a CONNECT.
+
+    Before it (*origin* None) requests are addressed to the proxy: their
+    origin comes from each one's absolute URL, and a ``CONNECT`` is noted
+    in :attr:`tunnel`. Inside a tunnel, every request is for its *origin*.
+    """
+
+    def __init__(self, proxy: FakeProxy, origin: tuple[str, str, int] | None) -> None:
+        self.proxy = proxy
+        self.origin = origin
+        self.address = proxy.address if origin is None else (origin[1], origin[2])
+        self.url_scheme = "http" if origin is None else origin[0]
+        self.max_body_size = proxy.max_body_size
+        self.app: WSGIApp = self._serve
+        #: The ``(host, port)`` of a CONNECT, once one was asked for.
+        self.tunnel: tuple[str, int] | None = None
+
+    def record_error(self, error: BaseException) -> None:
+        self.proxy.record_error(error)
+
+    def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.origin is not None:
+            return self.proxy.dispatch(environ, start_response, self.origin)
+        try:
+            if environ["REQUEST_METHOD"] == "CONNECT":
+                self.tunnel = parse_authority(environ["RAW_URI"])
+                environ["fakeserver.take_socket"]()  # the tunnel is served after this exchange
+                return []
+            origin = _origin_of(environ)
+        except ValueError as error:
+            body = f"400 Bad Request: {error}\n".encode("utf-8")
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
+                                               ("Connection", "close")])
+            return [body]
+        return self.proxy.dispatch(environ, start_response, origin)
+
+
+def _origin_of(environ: dict[str, Any]) -> tuple[str, str, int]:
+    """The origin a request to the proxy is for: its absolute URL's, else its Host header's."""
+    target = environ.get("RAW_URI", "")
+    if target.startswith(("http://", "https://")):
+        scheme, host, port, _ = split_url(target)
+        return scheme, host, port
+    host_header = environ.get("HTTP_HOST")
+    if not host_header:
+        raise ValueError(f"a proxy needs an absolute URL such as http://example.com/ or a "
+                         f"Host header, not {target!r} alone")
+    host, port = parse_authority(host_header, DEFAULT_PORTS["http"])
+    return "http", host, port
+
+
+def _peek(connection: Connection) -> bytes:
+    """The first byte the client sends in its tunnel, left unread; empty if it left.
+
+    Blocks until the client speaks; ``stop()`` ends the wait.
+    """
+    try:
+        return connection.sock.recv(1, socket.MSG_PEEK)
+    except OSError:
+        return b""
