@@ -25,6 +25,7 @@ from typing import IO, Any, Callable, Iterable
 from ._cli.journal import (
     CONTROL_PATH, JournalApp, exchange_json, format_exchange, format_message, message_json,
 )
+from ._cli.proxy import make_forward_proxy
 from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._http.runner import AppRunner
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--smtp", action="store_true", help="serve a fake mail server")
     parser.add_argument("--root", metavar="DIR",
                         help="with --pypi: keep the packages in DIR (default: in memory)")
+    parser.add_argument("--forward-proxy", action="store_true",
+                        help="serve a forward proxy faking every host, HTTPS included (with "
+                             "--stubs: the hosts of the file, whose paths are full URLs); "
+                             "prints the shell's export lines (default port 8080)")
     return parser
 
 
@@ -232,8 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.root and not args.pypi:
         parser.error("--root needs --pypi")
+    if args.forward_proxy and (args.app or args.pypi or args.smtp or args.tls):
+        parser.error("--forward-proxy takes no --app, --pypi, --smtp or --tls "
+                     "(it serves HTTPS with a CA of its own)")
     if args.port is None:
-        args.port = 8025 if args.smtp else 8000
+        args.port = 8025 if args.smtp else 8080 if args.forward_proxy else 8000
     if hasattr(sys.stdout, "reconfigure"):  # a header in any encoding must not kill a thread
         sys.stdout.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="fakeserver: %(levelname)s: %(message)s")
@@ -248,10 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             server: ServerThread
             notes: list[str]
+            shell_lines: list[str] = []
             if args.smtp:
                 server = _PrintingSMTPServer(output, args.host, args.port, tls=args.tls)
                 host, port = server.address
                 url, notes = f"smtp{'s' * args.tls}://{format_url_host(host)}:{port}", []
+            elif args.forward_proxy:
+                server, notes, shell_lines = make_forward_proxy(args, parser, output, inspector_app)
+                url = server.url + "/"
             else:
                 server, notes = make_http_server(args, parser, output)
                 url = server.url + "/"
@@ -269,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
                     notes.append(f"appending every exchange to {args.journal} (JSON Lines)")
                 for note in notes:
                     output.say(f"fakeserver: {note}")
+                for line in shell_lines:
+                    output.say(line)
                 signals.wait()
             finally:
                 server.stop()

@@ -10,6 +10,9 @@ the only module that imports pytest, and only pytest imports it.
   stopped when it ends.
 - ``fake_pypi``: a fresh package index for each test; ``fake_smtp``: the
   mail server, its outbox and settings fresh for each test.
+- ``fake_proxy``: a forward proxy faking whole hosts (``fakeserver.proxy``);
+  one per session, its routes and journal fresh for each test, which runs
+  with ``os.environ`` pointing clients at it.
 
 Assertions word their failures with the engine of the unittest mixins
 (``_checks``, ``_smtp_checks``, ``_pypi_checks``). App exceptions and
@@ -32,6 +35,7 @@ from .pypi.checks import not_uploaded, uploaded
 from .pypi.files import DistributionFile
 from .pypi.index import PackageIndex
 from .pypi.testing import IndexUnderTest
+from .proxy.handle import FakeProxyHandle
 from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._http.runner import AppRunner, demo_app
@@ -299,7 +303,7 @@ class FakeSMTPServer(SMTPServer):
 _WATCHED = pytest.StashKey[list]()
 
 
-def _watch(request: pytest.FixtureRequest, handle: FakeServer) -> None:
+def _watch(request: pytest.FixtureRequest, handle: FakeServer | FakeProxyHandle) -> None:
     """Have the test of *request* fail for *handle*'s app errors and unmatched requests."""
     request.node.stash.setdefault(_WATCHED, []).append(handle)
 
@@ -380,3 +384,25 @@ def fake_smtp(_fake_smtp_session: FakeSMTPServer) -> Iterator[FakeSMTPServer]:
         setattr(server, name, value)
     vars(server).pop("max_messages_shown", None)
     server.clear()
+
+
+@pytest.fixture(scope="session")
+def _fake_proxy_session() -> Iterator[FakeProxyHandle]:
+    with FakeProxyHandle() as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def fake_proxy(_fake_proxy_session: FakeProxyHandle,
+               request: pytest.FixtureRequest) -> Iterator[FakeProxyHandle]:
+    """The session's forward proxy, no host routed yet, with ``os.environ`` pointing clients at it.
+
+    ``fake_proxy.stub("GET", "https://api.github.com/user")`` fakes a host;
+    ``fake_proxy.env()`` is the environment for a subprocess.
+    """
+    proxy = _fake_proxy_session
+    proxy.reset()
+    _watch(request, proxy)
+    with proxy.patch_env():
+        yield proxy
+    proxy.reset()  # release this test's bodies now

@@ -29,8 +29,12 @@ Example::
         assert proxy.requests[0].url == "https://api.github.com/user"
 """
 
+from .handle import FakeProxyHandle
 from .server import FakeProxy
+from .testcase import FakeProxyTestCase
 
 __all__ = [
     "FakeProxy",
+    "FakeProxyHandle",
+    "FakeProxyTestCase",
 ]

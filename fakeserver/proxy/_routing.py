@@ -135,7 +135,7 @@ class Routes:
             return app(environ, start_response)
         request = record_request(environ)
         request.unmatched = True
-        body = (f"502 Bad Gateway: {self._no_route(host)}\n{_how_to_route(host)}\n")
+        body = f"502 Bad Gateway: {self._no_route(host)}.\n{_how_to_route(host)}\n"
         start_response("502 Bad Gateway", [("Content-Type", "text/plain; charset=utf-8")])
         return [body.encode("utf-8")]
 
@@ -157,5 +157,5 @@ class Routes:
 
 
 def _how_to_route(host: str) -> str:
-    return (f"Route it with proxy.host({host!r}) for stubs or proxy.route({host!r}, app), "
-            "or list it in fake_hosts.")
+    return (f"Fake it with stubs for its URLs (proxy.stub(), fake_hosts, --stubs FILE) "
+            f"or serve an app there: proxy.route({host!r}, app).")
