@@ -227,10 +227,13 @@ class AuthorityTest(unittest.TestCase):
             self.authority.context_for("api.github.com")
 
     def test_nothing_is_written_before_first_use(self) -> None:
-        before = set(os.listdir(tempfile.gettempdir()))
+        def proxy_files() -> list[str]:
+            return [name for name in os.listdir(tempfile.gettempdir())
+                    if name.startswith("fakeserver-proxy-")]
+        before = proxy_files()
         authority = ProxyAuthority()
         authority.close()
-        self.assertEqual(set(os.listdir(tempfile.gettempdir())), before)
+        self.assertEqual(proxy_files(), before)
 
 
 if __name__ == "__main__":
