@@ -42,7 +42,8 @@ def expected_url(url: URL) -> URL:
     return f"{scheme}://{authority(host, port, scheme)}{rest}"
 
 
-def _views(requests: Sequence[RecordedRequest], *, whole_path: bool = True) -> list[RecordedRequest]:
+def _views(requests: Sequence[RecordedRequest], *,
+           whole_path: bool = True) -> list[RecordedRequest]:
     # Each view stands in for the request it wraps (duck-typed).
     return cast("list[RecordedRequest]", [URLView(r, whole_path=whole_path) for r in requests])
 
@@ -77,7 +78,8 @@ def requests_in_order(requests: Sequence[RecordedRequest],
     return checks.requests_in_order(_views(requests), spelled, **options)
 
 
-def all_stubs_used(routes: Routes, requests: Sequence[RecordedRequest], **options: Any) -> str | None:
+def all_stubs_used(routes: Routes, requests: Sequence[RecordedRequest],
+                   **options: Any) -> str | None:
     """``checks.all_stubs_used`` over every host's stubs, each named with its host."""
     stubs = [_HostStub(host, stub) for host, stub in routes.stubs()]
     return checks.all_stubs_used(stubs, _views(requests, whole_path=False), **options)

@@ -45,7 +45,7 @@ def normalize_host(name: str) -> str:
 
 
 def authority(host: str, port: int, scheme: str) -> str:
-    """*host* and *port* as a URL writes them: IPv6 in brackets, the scheme's default port left out."""
+    """*host* and *port* as a URL writes them: IPv6 in brackets, no default port."""
     shown = f"[{host}]" if ":" in host else host
     return shown if DEFAULT_PORTS.get(scheme) == port else f"{shown}:{port}"
 

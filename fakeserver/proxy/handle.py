@@ -65,7 +65,7 @@ class FakeProxyHandle(FakeProxy):
 
     def assert_requested(self, url: URL, method: str | None = None,
                          **criteria: Any) -> RecordedRequest | None:
-        """Raise unless at least one (or exactly ``count=``) recorded requests match; return the latest.
+        """Raise unless one (or exactly ``count=``) recorded requests match; return the latest.
 
         Matching as ``FakeProxyTestCase.assertRequested``: full URLs.
         """

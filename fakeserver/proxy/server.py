@@ -201,7 +201,7 @@ class FakeProxy(ServerThread):
 
     def dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any],
                  origin: tuple[str, str, int]) -> Iterable[bytes]:
-        """Serve a request for *origin* ``(scheme, host, port)``: set its environ, call :attr:`app`."""
+        """Serve a request for *origin* ``(scheme, host, port)``: its environ, then :attr:`app`."""
         scheme, host, port = origin
         environ[ORIGIN] = origin
         environ["wsgi.url_scheme"] = scheme
