@@ -22,8 +22,8 @@ __all__ = ["load_stub_file"]
 def load_stub_file(path: str | os.PathLike, routes: Routes) -> list[Stub]:
     """Declare the stubs of the JSON file at *path*, each on its URL's host in *routes*.
 
-    Raises ValueError naming the entry and the field at fault; nothing is
-    declared unless every entry is valid.
+    Raises ValueError naming the entry and the field at fault before any
+    stub is declared, and TypeError for a host routed to an app of its own.
     """
     with open(path, encoding="utf-8") as file:
         try:
