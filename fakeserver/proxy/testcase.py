@@ -40,6 +40,8 @@ class FakeProxyTestCase(MixinBase):
     starts empty, and the routes and stubs are those of the class: a test's
     own ``self.stub(...)`` calls last for that test only. A request no stub
     matched, one for an unrouted host, or an app's exception fails the test.
+    Its ``stub()`` and assertions take full URLs, so it is not mixed into
+    one class with ``ServerTestCase`` (whose take paths).
     """
 
     # Configuration (override per subclass)
