@@ -5,8 +5,7 @@ request is answered ``200`` and printed. Options serve a WSGI app, stubs
 from a JSON file, the package index or the mail server instead; see
 ``python -m fakeserver --help``. The first line printed names the URL
 (``--port 0`` picks a free port), so a script can read it. Ctrl-C or SIGTERM
-stops the server and exits 0. How an exchange is printed and journaled
-lives in ``_cli_journal``.
+stops the server and exits 0.
 """
 
 from __future__ import annotations

@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
+import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypedDict
 from urllib.parse import parse_qs
 
+if TYPE_CHECKING:
+    from ._journal.records import RecordedRequest
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
 __all__ = [
-    "Criterion", "Expectation", "Mismatch", "format_report", "plural", "rank", "rank_by",
-    "request_expectation", "shorten", "tally",
+    "Criterion", "ExchangeCriteria", "Expectation", "Mismatch", "ReportStyle", "RequestCriteria",
+    "format_report", "plural", "rank", "rank_by", "request_expectation", "shorten", "tally",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -160,53 +169,96 @@ def predicate_criterion(predicate: Callable[[Any], bool]) -> Criterion:
                      lambda record: (bool(predicate(record)), f"{name}() false"))
 
 
-def request_expectation(path: str | re.Pattern | None = None, method: str | None = None, *,
-                        query: Mapping[str, Any] | None = None,
-                        headers: Mapping[str, str] | None = None,
-                        body: bytes | str | None = None, json: Any = None,
-                        form: Mapping[str, Any] | None = None, status: int | None = None,
-                        predicate: Callable[[Any], bool] | None = None) -> Expectation:
+class RequestCriteria(TypedDict, total=False):
+    """What a request must carry to match, beside its path and method: keyword arguments.
+
+    Stubs and the assertions on recorded requests take these keywords
+    (``**criteria: Unpack[RequestCriteria]``), so a criterion is declared
+    here once, and checked by the table in :func:`request_expectation`. A
+    criterion left out, or None, matches anything.
+    """
+
+    #: Query parameters, as a subset: a string must be one of the key's
+    #: values (``{"tag": "a"}`` fits ``?tag=a&tag=b``); a list must be all
+    #: of them, in order.
+    query: Mapping[str, str | Sequence[str]] | None
+    #: Headers, as a subset; names compare case-insensitively.
+    headers: Mapping[str, str] | None
+    #: The body, byte for byte (a string is encoded as UTF-8).
+    body: bytes | str | None
+    #: The body parsed as JSON, compared for equality.
+    json: Any
+    #: Form fields (URL-encoded or multipart), as a subset like *query*.
+    form: Mapping[str, str | Sequence[str]] | None
+    #: A function of the :class:`RecordedRequest` that must return true.
+    predicate: Callable[[RecordedRequest], bool] | None
+
+
+class ExchangeCriteria(RequestCriteria, total=False):
+    """:class:`RequestCriteria` and what the server answered: for assertions on recorded requests.
+
+    A stub takes no *status*: it matches a request before answering it.
+    """
+
+    #: The status code of the response.
+    status: int | None
+
+
+def _body(body: bytes | str) -> tuple[Criterion, str]:
+    expected = body.encode("utf-8") if isinstance(body, str) else body
+    return equal("body", expected, lambda r: r.body), f"body {shorten(expected)}"
+
+
+#: How each criterion of :class:`ExchangeCriteria` is checked, and named in the
+#: expectation's description; in the order reports list them.
+_CRITERIA: dict[str, Callable[[Any], tuple[Criterion, str]]] = {
+    "query": lambda query: (subset("query", query, lambda r: r.query), f"query {shorten(query)}"),
+    "headers": lambda headers: (subset("headers", headers, _header_lists, fold_case=True),
+                                f"headers {shorten(dict(headers))}"),
+    "body": _body,
+    "json": lambda json: (json_criterion(json), f"json {shorten(json)}"),
+    "form": lambda form: (subset("form", form, lambda r: r.form), f"form {shorten(form)}"),
+    "status": lambda status: (equal("status", status, _status), f"status {status}"),
+    "predicate": lambda predicate: (predicate_criterion(predicate),
+                                    f"{getattr(predicate, '__name__', 'predicate')}()"),
+}
+
+
+def request_expectation(path: str | re.Pattern | None = None, method: str | None = None,
+                        **criteria: Unpack[ExchangeCriteria]) -> Expectation:
     """An expectation on a recorded HTTP request (and its response status).
 
-    A string *path* containing ``?`` also requires that query (as a subset).
+    *path* is a string (one containing ``?`` also requires that query, as
+    a subset), a ``/items/{id}`` template or a compiled regex; None matches
+    any, as does a *method* of None. Raises TypeError for a keyword that is
+    not a criterion.
     """
-    criteria: list[Criterion] = []
-    details = []
+    for name in criteria:
+        if name not in _CRITERIA:
+            raise TypeError(f"unknown request criterion {name!r}; expected one of "
+                            f"{', '.join(_CRITERIA)}")
+    checks: list[Criterion] = []
     if method is not None:
         method = method.upper()
-        criteria.append(equal("method", method, lambda r: r.method))
+        checks.append(equal("method", method, lambda r: r.method))
     if isinstance(path, str) and "?" in path:
         path, query_text = path.split("?", 1)
-        query = {**parse_qs(query_text, keep_blank_values=True), **(query or {})}
+        criteria["query"] = {**parse_qs(query_text, keep_blank_values=True),
+                             **(criteria.get("query") or {})}
     if path is not None:
-        criteria.append(path_criterion(path))
-    if query is not None:
-        criteria.append(subset("query", query, lambda r: r.query))
-        details.append(f"query {shorten(query)}")
-    if headers is not None:
-        criteria.append(subset("headers", headers, _header_lists, fold_case=True))
-        details.append(f"headers {shorten(dict(headers))}")
-    if body is not None:
-        expected_body = body.encode("utf-8") if isinstance(body, str) else body
-        criteria.append(equal("body", expected_body, lambda r: r.body))
-        details.append(f"body {shorten(expected_body)}")
-    if json is not None:
-        criteria.append(json_criterion(json))
-        details.append(f"json {shorten(json)}")
-    if form is not None:
-        criteria.append(subset("form", form, lambda r: r.form))
-        details.append(f"form {shorten(form)}")
-    if status is not None:
-        criteria.append(equal("status", status, _status))
-        details.append(f"status {status}")
-    if predicate is not None:
-        criteria.append(predicate_criterion(predicate))
-        details.append(f"{getattr(predicate, '__name__', 'predicate')}()")
+        checks.append(path_criterion(path))
+    details = []
+    for name, make in _CRITERIA.items():
+        value = criteria.get(name)
+        if value is not None:
+            criterion, detail = make(value)
+            checks.append(criterion)
+            details.append(detail)
     target = (path.pattern if isinstance(path, re.Pattern) else path) if path is not None else "*"
     description = f"{method} {target}" if method else target
     if details:
         description += " with " + ", ".join(details)
-    return Expectation(description, criteria)
+    return Expectation(description, checks)
 
 
 def _header_lists(record: Any) -> dict[str, list[str]]:
@@ -255,20 +307,33 @@ def rank_by(items: Iterable[Any], mismatches: Callable[[Any], list[Mismatch]]
     return scored
 
 
-def format_report(headline: str, ranked: Sequence[tuple[Any, Sequence[Mismatch] | None]],
+@dataclass(frozen=True)
+class ReportStyle:
+    """How long a report may grow: at most *limit* records (None: all), then *hint*.
+
+    Each face of the checks builds its own from the setting that sets the
+    limit (``maxRequestsShown`` on a test case, ``max_requests_shown`` on a
+    fake server, ...), and *hint* names that setting, so that the reader
+    learns how to see the records left out.
+    """
+
+    limit: int | None
+    hint: str
+
+
+def format_report(headline: str, ranked: Sequence[tuple[Any, Sequence[Mismatch | str] | None]],
                   label: Callable[[Any], Sequence[str]], *, title: str,
-                  limit: int | None, hint: str) -> str:
+                  style: ReportStyle) -> str:
     """The headline, then one aligned line per record with what differs.
 
-    Each record comes with its mismatches (``[]`` shows "(matches)", None
-    shows nothing). *label* gives a record's columns (e.g. method and
-    target); at most
-    *limit* records are listed (None: all), followed by *hint* on how to
-    see the rest.
+    Each record comes with its mismatches, or notes in their place (``[]``
+    shows "(matches)", None shows nothing). *label* gives a record's columns (e.g. method and
+    target); *style* caps the listing and words its last line.
     """
     lines = [headline]
     if not ranked:
         return headline
+    limit, hint = style.limit, style.hint
     shown = list(ranked if limit is None else ranked[:limit])
     if not shown:
         return f"{headline}\n  ... {len(ranked)} not listed; {hint}"

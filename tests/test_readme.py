@@ -6,6 +6,8 @@ import pathlib
 import textwrap
 import unittest
 
+from tests.support import run_case
+
 README = pathlib.Path(__file__).resolve().parent.parent / "README.rst"
 
 
@@ -36,20 +38,11 @@ class ReadmeTest(unittest.TestCase):
                 # Examples that define a unittest case are run too.
                 for value in list(namespace.values()):
                     if isinstance(value, type) and issubclass(value, unittest.TestCase):
-                        result = unittest.TextTestRunner(stream=_Null(), verbosity=0).run(
-                            unittest.defaultTestLoader.loadTestsFromTestCase(value))
+                        result = run_case(value)
                         self.assertTrue(result.wasSuccessful(), result.failures + result.errors)
 
     def test_readme_names_the_test_command(self) -> None:
         self.assertRegex(README.read_text(encoding="utf-8"), r"\n    python -m unittest\n")
-
-
-class _Null:
-    def write(self, text: str) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
 
 
 if __name__ == "__main__":

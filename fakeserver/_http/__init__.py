@@ -1,1 +1,35 @@
-"""TODO"""
+"""The HTTP server core: sockets and threads, the wire format, the WSGI gateway.
+
+How a connection is served; each indent is a call made from the line above::
+
+    ServerThread.run()                       the accept loop, one thread per server
+        _accept()                            queues each Connection for a worker
+    ServerThread._work()                     a worker thread, kept for the next connection
+        AppRunner.handle_connection()        TLS? Connection.start_tls(); then
+            serve_connection()               request after request, until either side closes
+                read_head()                  a RequestHead; a ClientError -> send_error()
+                _Exchange.run()
+                    _environ()               the environ, and wsgi.input: a BodyReader
+                    app(environ, start_response)
+                        start_response()     checks the app's head: an AppHead
+                        write(), iteration   head due: Framing() decides, render_head()
+                                             -> write_head(); send; Framing.frame()
+                    _drain() or linger()     keep the connection, or let the client close
+        Connection.close()
+
+Who owns what, and what it must not know:
+
+- ``serving``: sockets and threads (bind, accept, workers, prompt stop, the
+  TLS handshake); not the protocol spoken on a connection.
+- ``wire``: the bytes of heads both ways, reason phrases, and
+  :class:`ClientError`; not WSGI, not sockets' lifecycle.
+- ``body``: ``wsgi.input`` for each request framing; not responses.
+- ``framing``: the response head around the app's fields, and how its body
+  is delimited; not sockets, not the environ.
+- ``gateway``: WSGI on one connection (PEP 3333); not accepting, not threads.
+- ``runner``: :class:`AppRunner`, what it asks of an app beyond WSGI
+  (:class:`Interruptible`), and the per-process server.
+
+Nothing here knows unittest, pytest or recording. Everything is private:
+``fakeserver`` re-exports what users need.
+"""

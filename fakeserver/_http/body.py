@@ -12,25 +12,12 @@ import re
 import socket
 from typing import Any, Callable, Iterator
 
-__all__ = ["BodyReader", "ChunkedReader", "ClientError", "ContentLengthReader", "EmptyReader"]
+from .wire import ClientError
+
+__all__ = ["BodyReader", "ChunkedReader", "ContentLengthReader", "EmptyReader"]
 
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _READ_SIZE = 65536
-
-
-class ClientError(Exception):
-    """The client sent something we must refuse; ``status`` 0 means no answer is possible.
-
-    Raised into the app from ``wsgi.input`` too: an app that lets it
-    propagate gets the status answered for it, and it is not counted as an
-    application error.
-    """
-
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.reason = reason
-        self.detail = detail
 
 
 class BodyReader:
@@ -135,9 +122,9 @@ class _StreamReader(BodyReader):
         try:
             return method(size)
         except socket.timeout as error:
-            raise ClientError(408, "Request Timeout", "the client stalled while sending the body") from error
+            raise ClientError(408, "the client stalled while sending the body") from error
         except OSError as error:
-            raise ClientError(0, "", f"connection lost while reading the body: {error}") from error
+            raise ClientError(0, f"connection lost while reading the body: {error}") from error
 
 
 class ContentLengthReader(_StreamReader):
@@ -159,8 +146,7 @@ class ContentLengthReader(_StreamReader):
             return b""
         data = self._call(method, min(size, self._remaining))
         if not data:
-            raise ClientError(400, "Bad Request",
-                              f"body ended after {self.length - self._remaining} "
+            raise ClientError(400, f"body ended after {self.length - self._remaining} "
                               f"of {self.length} bytes announced by Content-Length")
         self._remaining -= len(data)
         return data
@@ -187,7 +173,7 @@ class ChunkedReader(_StreamReader):
             return b""
         data = self._call(method, min(size, self._chunk_left))
         if not data:
-            raise ClientError(400, "Bad Request", "chunked body ended in the middle of a chunk")
+            raise ClientError(400, "chunked body ended in the middle of a chunk")
         self._chunk_left -= len(data)
         if self._chunk_left == 0:
             self._expect_line_end()
@@ -200,7 +186,7 @@ class ChunkedReader(_StreamReader):
         line = self._call(self._rfile.readline, 1024)
         size_text = line.split(b";", 1)[0].strip()
         if not line.endswith(b"\n") or not _CHUNK_SIZE.fullmatch(size_text):
-            raise ClientError(400, "Bad Request", f"invalid chunk size line {line[:40]!r}")
+            raise ClientError(400, f"invalid chunk size line {line[:40]!r}")
         size = int(size_text, 16)
         if size == 0:
             self._done = True
@@ -208,14 +194,13 @@ class ChunkedReader(_StreamReader):
             return False
         self._total += size
         if self._limit is not None and self._total > self._limit:
-            raise ClientError(413, "Content Too Large",
-                              f"chunked body over the limit of {self._limit} bytes")
+            raise ClientError(413, f"chunked body over the limit of {self._limit} bytes")
         self._chunk_left = size
         return True
 
     def _expect_line_end(self) -> None:
         if self._call(self._rfile.readline, 2) not in (b"\r\n", b"\n"):
-            raise ClientError(400, "Bad Request", "chunk not followed by CRLF")
+            raise ClientError(400, "chunk not followed by CRLF")
 
     def _skip_trailers(self) -> None:
         for _ in range(100):
@@ -223,5 +208,5 @@ class ChunkedReader(_StreamReader):
             if line in (b"\r\n", b"\n"):
                 return
             if not line:
-                raise ClientError(400, "Bad Request", "chunked body ended in its trailers")
-        raise ClientError(431, "Request Header Fields Too Large", "too many trailer fields")
+                raise ClientError(400, "chunked body ended in its trailers")
+        raise ClientError(431, "too many trailer fields")

@@ -1,25 +1,26 @@
-"""HTTP/1.1 on one connection: parse requests, run the WSGI app, frame responses.
+"""The WSGI gateway (PEP 3333): one connection's HTTP/1.1 requests, each served by the app.
 
-This module owns the wire format (RFC 9112) and the WSGI gateway (PEP 3333)
-for a single client connection: persistent connections, chunked request
-bodies, ``Expect: 100-continue``, chunked responses when the length is
-unknown, and a clear 4xx answer to malformed input. It knows nothing of
-sockets being accepted, of threads, of recording or of unittest.
+Owns the request loop of a single client connection: persistent
+connections, the environ and ``wsgi.input`` of each request, ``Expect:
+100-continue``, ``start_response`` and the write callable, draining what the
+app left unread, a clear 4xx answer to malformed input and a 500 to a
+failing app. How each response is framed is decided by :class:`Framing`,
+and every head is rendered by :func:`write_head`. Knows nothing of sockets
+being accepted, of threads, of recording or of unittest.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-import sys
 import time
-from email.utils import formatdate
 from typing import Any, Callable, Iterable, Protocol
 from urllib.parse import unquote_to_bytes
 
-from .body import BodyReader, ChunkedReader, ClientError, ContentLengthReader, EmptyReader
-from .wire import read_head, send_error
+from .body import BodyReader, ChunkedReader, ContentLengthReader, EmptyReader
+from .framing import AppHead, Framing, render_head
 from .serving import Connection
+from .wire import ClientError, RequestHead, read_head, send_error, tokens, write_head
 
 __all__ = ["WSGIHost", "linger", "serve_connection"]
 
@@ -32,12 +33,8 @@ MAX_DRAIN_BYTES = 1 << 20
 LINGER_BYTES = 64 << 20
 LINGER_SECONDS = 2.0
 
-_HOP_BY_HOP = frozenset({
-    "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-    "trailers", "transfer-encoding", "upgrade",
-})
-_NO_BODY_STATUSES = frozenset({204, 304})
-_SERVER_HEADER = "Server: fakeserver Python/%d.%d\r\n" % sys.version_info[:2]
+_CONTINUE = write_head(100, ())
+_INTERNAL_ERROR = b"500 Internal Server Error: the application raised an exception\n"
 
 
 class WSGIHost(Protocol):
@@ -77,7 +74,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
                 return
             if head is None or not connection.busy():
                 return
-            exchange = _Exchange(connection, host, rfile, *head)
+            exchange = _Exchange(connection, host, rfile, head)
             if not exchange.run():
                 if exchange.unread:
                     linger(connection)
@@ -118,48 +115,34 @@ def _peer(connection: Connection) -> str:
     return "%s:%s" % connection.address[:2]
 
 
-def _tokens(value: str) -> set[str]:
-    """The comma-separated tokens of a header value, lowercased (``Connection``)."""
-    return {token.strip().lower() for token in value.split(",")}
-
-
-_date_cache: list = [0, ""]
-
-
-def _date_header() -> str:
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache[:] = [now, "Date: %s\r\n" % formatdate(now, usegmt=True)]
-    return _date_cache[1]
-
-
 class _Exchange:
-    """One request and its response on a connection."""
+    """One request and its response on a connection.
+
+    The request side is :attr:`request` and :attr:`body`; the response side
+    is the app's :class:`AppHead` until the head is due, then the
+    :class:`Framing` decided for it (set once the head is rendered: the
+    response has started).
+    """
+
+    __slots__ = ("connection", "host", "rfile", "request", "body", "keep_alive",
+                 "continue_pending", "unread", "taken", "client_gone", "app_head", "length",
+                 "framing")
 
     def __init__(self, connection: Connection, host: WSGIHost, rfile: Any,
-                 method: str, target: str, version: str, headers: list[tuple[str, str]]) -> None:
+                 request: RequestHead) -> None:
         self.connection = connection
-        self.sock = connection.sock
         self.host = host
         self.rfile = rfile
-        self.method = method
-        self.target = target
-        self.version = version
-        self.headers = headers
-        self.status: str | None = None
-        self.response_headers: list[tuple[str, str]] = []
-        self.headers_sent = False
-        self.app_frames = self.app_connection = False
-        self.send_body = True
-        self.chunked = False
-        self.content_length: int | None = None
-        self.bytes_sent = 0
-        self.keep_alive = True
-        self.client_gone = False
-        self.continue_pending = False
-        self.taken = False
-        self.unread = False  # closing with request bytes perhaps still coming
+        self.request = request
         self.body: BodyReader = EmptyReader()
+        self.keep_alive = True  # what the request and the app ask for
+        self.continue_pending = False
+        self.unread = False  # closing with request bytes perhaps still coming
+        self.taken = False
+        self.client_gone = False
+        self.app_head: AppHead | None = None
+        self.length: int | None = None  # the body length known before the head is due
+        self.framing: Framing | None = None
 
     def run(self) -> bool:
         """Serve the exchange; True if the connection can carry another."""
@@ -167,6 +150,7 @@ class _Exchange:
             environ = self._environ()
         except ClientError as error:
             return self._refuse(error)
+        method, target, version, _ = self.request
         try:
             self._run_app(environ)
         except ClientError as error:
@@ -174,20 +158,22 @@ class _Exchange:
         except Exception as error:
             if self.client_gone:  # our write failed; an app's own ConnectionError is its error
                 logger.warning("client %s went away during %s %s: %s",
-                               _peer(self.connection), self.method, self.target, error)
+                               _peer(self.connection), method, target, error)
                 return False
             self.host.record_error(error)
-            logger.warning("application error on %s %s", self.method, self.target, exc_info=True)
-            if self.headers_sent or self.taken:
+            logger.warning("application error on %s %s", method, target, exc_info=True)
+            if self.framing is not None or self.taken:
                 return False
             self._send_internal_error()
+        framing = self.framing
         if logger.isEnabledFor(logging.DEBUG):
-            status = self.status.split(" ", 1)[0] if self.status else "-"
-            logger.debug('%s "%s %s %s" %s %d', _peer(self.connection), self.method,
-                         self.target, self.version, status, self.bytes_sent)
+            status = self.app_head.status[:3] if self.app_head is not None else "-"
+            logger.debug('%s "%s %s %s" %s %d', _peer(self.connection), method, target, version,
+                         status, framing.sent if framing is not None else 0)
         if self.taken or self.connection.closing:
             return False
-        return self._drain() and self.keep_alive  # drained even when closing: see linger
+        # Drained even when closing: see linger.
+        return self._drain() and framing is not None and framing.keep_alive
 
     def _take_socket(self) -> socket.socket:
         """``environ["fakeserver.take_socket"]()``: the raw socket, for fault injection.
@@ -195,29 +181,30 @@ class _Exchange:
         The app then owns what is sent: the server adds nothing to this
         exchange and closes the connection after the app returns.
         """
-        if self.headers_sent:
+        if self.framing is not None:
             raise RuntimeError("the response has started; too late to take the socket")
         self.taken = True
-        return self.sock
+        return self.connection.sock
 
     # -- request -----------------------------------------------------------
 
     def _environ(self) -> dict[str, Any]:
+        method, target, version, headers = self.request
         host_name, host_port = self.host.address[:2]
-        path, _, query = self.target.partition("?")
+        path, _, query = target.partition("?")
         if path.startswith(("http://", "https://")):  # absolute-form, as sent to proxies
             path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
         if "%" in path:
             path = unquote_to_bytes(path).decode("latin-1")
         environ: dict[str, Any] = {
-            "REQUEST_METHOD": self.method,
+            "REQUEST_METHOD": method,
             "SCRIPT_NAME": "",
             "PATH_INFO": path,
             "QUERY_STRING": query,
-            "RAW_URI": self.target,
+            "RAW_URI": target,
             "SERVER_NAME": host_name,
             "SERVER_PORT": str(host_port),
-            "SERVER_PROTOCOL": self.version,
+            "SERVER_PROTOCOL": version,
             "REMOTE_ADDR": self.connection.address[0],
             "REMOTE_PORT": str(self.connection.address[1]),
             "wsgi.version": (1, 0),
@@ -227,18 +214,18 @@ class _Exchange:
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "wsgi.input_terminated": True,
-            "fakeserver.headers": self.headers,
+            "fakeserver.headers": headers,
             "fakeserver.take_socket": self._take_socket,
         }
         content_length = transfer_encoding = None
         connection_tokens = expect = ""
-        for name, value in self.headers:
+        for name, value in headers:
             if "_" in name:  # "Content_Length" would pass for Content-Length in environ
                 continue
             lower = name.lower()
             if lower == "content-length":
                 if content_length is not None and content_length != value:
-                    raise ClientError(400, "Bad Request", "conflicting Content-Length headers")
+                    raise ClientError(400, "conflicting Content-Length headers")
                 content_length = value
                 continue
             if lower == "content-type":
@@ -252,12 +239,11 @@ class _Exchange:
                 expect = value.lower()
             key = "HTTP_" + lower.upper().replace("-", "_")
             environ[key] = environ[key] + "," + value if key in environ else value
-        if self.version != "HTTP/1.0" and "HTTP_HOST" not in environ:
-            raise ClientError(400, "Bad Request",
-                              "HTTP/1.1 request without a Host header (RFC 9112 section 3.2)")
-        tokens = _tokens(connection_tokens)
-        self.keep_alive = ("close" not in tokens if self.version != "HTTP/1.0"
-                           else "keep-alive" in tokens)
+        if version != "HTTP/1.0" and "HTTP_HOST" not in environ:
+            raise ClientError(400, "HTTP/1.1 request without a Host header (RFC 9112 section 3.2)")
+        wanted = tokens(connection_tokens)
+        self.keep_alive = ("close" not in wanted if version != "HTTP/1.0"
+                           else "keep-alive" in wanted)
         self.body = self._body_reader(content_length, transfer_encoding, expect)
         if content_length is not None:
             environ["CONTENT_LENGTH"] = content_length
@@ -267,36 +253,34 @@ class _Exchange:
     def _body_reader(self, content_length: str | None, transfer_encoding: str | None,
                      expect: str) -> BodyReader:
         if expect and expect != "100-continue":
-            raise ClientError(417, "Expectation Failed", f"unsupported expectation {expect!r}")
+            raise ClientError(417, f"unsupported expectation {expect!r}")
         limit = self.host.max_body_size
         if transfer_encoding is not None:
             if content_length is not None:
-                raise ClientError(400, "Bad Request", "both Content-Length and Transfer-Encoding")
+                raise ClientError(400, "both Content-Length and Transfer-Encoding")
             if transfer_encoding != "chunked":
-                raise ClientError(501, "Not Implemented",
-                                  f"transfer coding {transfer_encoding!r}")
+                raise ClientError(501, f"transfer coding {transfer_encoding!r}")
             reader: BodyReader = ChunkedReader(self.rfile, limit)
         elif content_length is not None:
             if not (content_length.isdigit() and content_length.isascii()):
-                raise ClientError(400, "Bad Request", f"invalid Content-Length {content_length!r}")
+                raise ClientError(400, f"invalid Content-Length {content_length!r}")
             length = int(content_length)
             if limit is not None and length > limit:
-                raise ClientError(413, "Content Too Large",
-                                  f"body of {length} bytes over the limit of {limit}")
+                raise ClientError(413, f"body of {length} bytes over the limit of {limit}")
             if length == 0:
                 return EmptyReader()
             reader = ContentLengthReader(self.rfile, length)
         else:
             return EmptyReader()
-        if expect and self.version != "HTTP/1.0":
+        if expect and self.request.version != "HTTP/1.0":
             self.continue_pending = True
             reader.before_first_read = self._send_continue
         return reader
 
     def _send_continue(self) -> None:
         self.continue_pending = False
-        if not self.headers_sent:
-            self._send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if self.framing is None:
+            self._send(_CONTINUE)
 
     def _drain(self) -> bool:
         """Consume what the app left of the request body; False to close instead."""
@@ -314,9 +298,9 @@ class _Exchange:
     def _run_app(self, environ: dict[str, Any]) -> None:
         result = self.host.app(environ, self._start_response)
         try:
-            if (isinstance(result, (list, tuple)) and len(result) == 1 and not self.headers_sent
-                    and self.status is not None and self.content_length is None):
-                self.content_length = len(result[0])
+            if (isinstance(result, (list, tuple)) and len(result) == 1 and self.framing is None
+                    and self.app_head is not None and self.length is None):
+                self.length = len(result[0])
             for data in result:
                 if data and not self.taken:
                     self._write(data)
@@ -331,126 +315,66 @@ class _Exchange:
                         exc_info: Any = None) -> Callable[[bytes], None]:
         if exc_info:
             try:
-                if self.headers_sent:
+                if self.framing is not None:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None
-        elif self.status is not None:
+        elif self.app_head is not None:
             raise AssertionError("start_response() called a second time without exc_info")
-        if not (isinstance(status, str) and len(status) >= 4 and status[:3].isdigit()
-                and status[3] == " "):
-            raise ValueError(f"status must be a str like '200 OK', not {status!r}")
-        content_length = None
-        self.app_frames = self.app_connection = False  # set by the app itself?
-        for name, value in headers:
-            if not (isinstance(name, str) and isinstance(value, str)):
-                raise TypeError(f"header names and values must be str: {(name, value)!r}")
-            if "\n" in value or "\r" in value or "\n" in name or ":" in name:
-                raise ValueError(f"invalid characters in header {(name, value)!r}")
-            lower = name.lower()
-            if lower in _HOP_BY_HOP:
-                raise ValueError(f"hop-by-hop header {name!r} is the server's to set (PEP 3333)")
-            if lower == "content-length":
-                content_length = int(value)
-                self.app_frames = True
-            elif lower == "connection":
-                self.app_connection = True
-                if "close" in _tokens(value):
-                    self.keep_alive = False
-        self.status = status
-        self.response_headers = list(headers)
-        self.content_length = content_length
+        head = AppHead(status, headers)
+        if head.close:
+            self.keep_alive = False
+        self.app_head, self.length = head, head.length
         return self._write
 
     def _write(self, data: bytes) -> None:
-        if self.status is None:
+        head = self.app_head
+        if head is None:
             raise AssertionError("write() before start_response()")
         if not isinstance(data, bytes):
             raise TypeError(f"response body must be bytes, not {type(data).__name__}")
-        if not self.headers_sent:
-            self._send(self._head(self.status) + self._frame(data))
+        framing = self.framing
+        if framing is None:
+            framing = Framing(self.request, head, self.length, self.keep_alive)
+            rendered = render_head(head, framing)  # if this raises, a 500 can still go out
+            self.framing = framing
+            self._send(rendered + framing.frame(data))
         elif data:
-            self._send(self._frame(data))
-
-    def _frame(self, data: bytes) -> bytes:
-        if not self.send_body or not data:
-            return b""
-        if self.chunked:
-            self.bytes_sent += len(data)
-            return b"%x\r\n%s\r\n" % (len(data), data)
-        if self.content_length is not None:
-            room = self.content_length - self.bytes_sent
-            if len(data) > room:
-                logger.warning("%s %s: app sent more than its Content-Length of %d; truncated",
-                               self.method, self.target, self.content_length)
-                self.keep_alive = False
-                data = data[:room]
-        self.bytes_sent += len(data)
-        return data
+            self._send(framing.frame(data))
 
     def _finish(self) -> None:
-        if self.status is None:
+        if self.app_head is None:
             raise AssertionError("the application returned without calling start_response()")
-        if not self.headers_sent:
-            if self.content_length is None:
-                self.content_length = 0
-            self._send(self._head(self.status))
-        elif self.chunked:
-            self._send(b"0\r\n\r\n")
-        elif (self.content_length is not None and self.send_body
-              and self.bytes_sent < self.content_length):
-            logger.warning("%s %s: app sent %d of its Content-Length of %d bytes; closing",
-                           self.method, self.target, self.bytes_sent, self.content_length)
-            self.keep_alive = False
-
-    def _head(self, status: str) -> bytes:
-        """The status line for *status* and the header fields, framed as this response needs."""
-        code = int(status[:3])
-        lines = ["HTTP/1.1 ", status, "\r\n", _SERVER_HEADER, _date_header()]
-        lines.extend(f"{name}: {value}\r\n" for name, value in self.response_headers)
-        bodyless = code < 200 or code in _NO_BODY_STATUSES
-        self.send_body = not bodyless and self.method != "HEAD"
-        if self.content_length is None and self.send_body:
-            if self.version == "HTTP/1.0":
-                self.keep_alive = False
-            else:
-                self.chunked = True
-                lines.append("Transfer-Encoding: chunked\r\n")
-        if self.content_length is not None and not self.app_frames and not bodyless:
-            lines.append(f"Content-Length: {self.content_length}\r\n")
-        if self.app_connection:
-            pass
-        elif not self.keep_alive:
-            lines.append("Connection: close\r\n")
-        elif self.version == "HTTP/1.0":
-            lines.append("Connection: keep-alive\r\n")
-        lines.append("\r\n")
-        head = "".join(lines).encode("latin-1")
-        self.headers_sent = True  # only now: a failure above still allows a 500
-        return head
+        if self.framing is None:
+            if self.length is None:
+                self.length = 0
+            self._write(b"")  # the head alone
+            return
+        end = self.framing.end()
+        if end:
+            self._send(end)
 
     def _send(self, data: bytes) -> None:
         try:
-            self.sock.sendall(data)
+            self.connection.sock.sendall(data)
         except OSError:
             self.client_gone = True
             raise
 
     def _send_internal_error(self) -> None:
-        self.status, self.content_length, self.keep_alive = None, None, False
-        body = b"500 Internal Server Error: the application raised an exception\n"
+        self.app_head, self.keep_alive = None, False
         self._start_response("500 Internal Server Error", [
-            ("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            ("Content-Type", "text/plain"), ("Content-Length", str(len(_INTERNAL_ERROR)))])
         try:
-            self._write(body)
+            self._write(_INTERNAL_ERROR)
         except OSError:
             pass
 
     def _refuse(self, error: ClientError) -> bool:
         logger.warning("bad request from %s (%s %s): %s", _peer(self.connection),
-                       self.method, self.target, error)
-        if error.status and not self.headers_sent:
-            send_error(self.sock, error)
+                       self.request.method, self.request.target, error)
+        if error.status and self.framing is None:
+            send_error(self.connection.sock, error)
             self.unread = True
         return False
 

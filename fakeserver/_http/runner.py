@@ -1,9 +1,10 @@
 """AppRunner: a WSGI app served on loopback from a thread; and the per-process singleton.
 
-Owns the user-facing server object (address, URL, collected app errors) and
-:func:`run_server` / :func:`stop_server`. The socket lifecycle lives in
-``_serving``, the protocol in ``_http`` and TLS in ``tls``; nothing here
-knows unittest.
+Owns the user-facing server object (address, URL, collected app errors),
+what it asks of the app beyond WSGI (:class:`Interruptible`), and
+:func:`run_server` / :func:`stop_server`. It puts together
+:class:`ServerThread` (sockets and threads), :func:`serve_connection` (the
+protocol) and a server-side TLS context; nothing here knows unittest.
 """
 
 from __future__ import annotations
@@ -12,17 +13,35 @@ import logging
 import socket
 import ssl
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
 from .gateway import linger, serve_connection
 from .serving import Connection, ServerThread, format_url_host
+from .wire import write_head
 from ..tls import server_ssl_context
 
-__all__ = ["AppRunner", "demo_app", "run_server", "stop_server"]
+__all__ = ["AppRunner", "Interruptible", "demo_app", "run_server", "stop_server"]
 
 logger = logging.getLogger("fakeserver")
 
 WSGIApp = Callable[..., Iterable[bytes]]
+
+
+@runtime_checkable
+class Interruptible(Protocol):
+    """A WSGI app with waits of its own, which :meth:`AppRunner.stop` cuts short.
+
+    ``StubApp`` implements it for its delays and dribbles, and ``Recorder``
+    passes it on to the app it wraps. Called from exactly one place,
+    :meth:`AppRunner.stop`.
+    """
+
+    def interrupt(self) -> None:
+        """Cut short any delay or dribble the app is waiting out, so that stop() is prompt.
+
+        Called from the thread calling ``stop()``, while requests may be in
+        progress in other threads: must be thread-safe and must not block.
+        """
 
 
 def demo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -94,10 +113,9 @@ class AppRunner(ServerThread):
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving (see :meth:`ServerThread.stop`), first cutting short any
-        delay the app is waiting out (a :class:`StubApp` with ``delay=``)."""
-        interrupt = getattr(self.app, "interrupt", None)
-        if callable(interrupt):
-            interrupt()
+        delay the app is waiting out: an :class:`Interruptible` app is interrupted."""
+        if isinstance(self.app, Interruptible):
+            self.app.interrupt()
         super().stop(timeout)
 
     def __repr__(self) -> str:
@@ -105,9 +123,10 @@ class AppRunner(ServerThread):
         return f"<AppRunner {self.url} {state} app={self.app!r}>"
 
 
-_PLAIN_HTTP_ANSWER = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
-                      b"Content-Length: 48\r\nConnection: close\r\n\r\n"
-                      b"This port speaks HTTPS: use an https:// URL.\r\n\r\n")
+_PLAIN_HTTP_BODY = b"This port speaks HTTPS: use an https:// URL.\r\n\r\n"
+_PLAIN_HTTP_ANSWER = write_head(400, [
+    ("Content-Type", "text/plain"), ("Content-Length", str(len(_PLAIN_HTTP_BODY))),
+    ("Connection", "close")]) + _PLAIN_HTTP_BODY
 
 
 def _plain_http_first(connection: Connection) -> bool:

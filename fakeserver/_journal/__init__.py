@@ -1,1 +1,14 @@
-"""TODO"""
+"""The journal: what went over the wire, kept for a test to inspect afterwards.
+
+- :class:`~fakeserver.Recorder`: WSGI middleware journaling every exchange
+  with the app it wraps, thread-safely, in arrival order; the app finds the
+  record of its request with ``record_request``.
+- :class:`~fakeserver.RecordedRequest` and
+  :class:`~fakeserver.RecordedResponse`: one exchange as the app received
+  and answered it, bodies spooled to a temporary file when large.
+- ``parse_form`` and :class:`~fakeserver.UploadedFile`: the fields and files
+  of an urlencoded or multipart body, for the records and the package index
+  alike.
+
+It knows nothing of servers, sockets or unittest.
+"""

@@ -3,7 +3,9 @@
 Owns capturing exchanges: it copies the request body as the app reads it
 and the response as it streams past, and keeps the journal, thread-safely,
 in arrival order. The app and the client see exactly what they would
-without it. The record types live in ``_records``; nothing here knows
+without it. It leaves each exchange's record in the environ, where
+:func:`record_request` finds it, and fills records in only through their
+two writers, ``append_body`` and ``mark_completed``. Nothing here knows
 unittest or sockets.
 """
 
@@ -13,17 +15,24 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Iterator
 
-from .records import SPOOL_THRESHOLD, RecordedRequest, RecordedResponse, _Body
+from .records import RecordedRequest, RecordedResponse, append_body, mark_completed
 
-__all__ = ["Recorder"]
+__all__ = ["RECORD_KEY", "SPOOL_THRESHOLD", "Recorder", "record_request"]
+
+#: Bodies larger than this are kept in a temporary file rather than in memory.
+SPOOL_THRESHOLD = 1 << 20
+#: The environ key under which the Recorder leaves the record of the request.
+RECORD_KEY = "fakeserver.request"
+#: How much of a request body one read asks for.
+_CHUNK = 65536
 
 
 class _RecordingInput:
     """``wsgi.input`` for the app: reads pass through and are copied to the record."""
 
-    def __init__(self, wrapped: Any, body: _Body) -> None:
+    def __init__(self, wrapped: Any, record: RecordedRequest) -> None:
         self._wrapped = wrapped
-        self._body = body
+        self._record = record
 
     def read(self, *args: Any) -> bytes:
         return self._keep(self._wrapped.read(*args))
@@ -40,12 +49,12 @@ class _RecordingInput:
 
     def _keep(self, data: bytes) -> bytes:
         if data:
-            self._body.append(data)
+            append_body(self._record, data)
         return data
 
     def read_rest(self) -> None:
         """Record what the app left unread, so that ``body`` is whole."""
-        while self.read(65536):
+        while self.read(_CHUNK):
             pass
 
 
@@ -54,7 +63,8 @@ class Recorder:
 
     ``Recorder(app)`` is itself a WSGI app. Bodies over *spool_threshold*
     bytes are kept in temporary files, so large uploads do not fill memory;
-    :meth:`clear` releases them.
+    :meth:`clear` releases them. The app finds the record of the request it
+    is answering under ``environ["fakeserver.request"]``.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], *,
@@ -72,7 +82,12 @@ class Recorder:
             return list(self._requests)
 
     def interrupt(self) -> None:
-        """Pass a server's stop on to the app, if it has waits to cut short."""
+        """Pass a server's stop on to the app, if it has waits to cut short.
+
+        Implements the ``Interruptible`` protocol that ``AppRunner.stop()``
+        calls, for the app this records (which need not implement it).
+        Thread-safe and non-blocking if the app's ``interrupt`` is.
+        """
         interrupt = getattr(self.app, "interrupt", None)
         if callable(interrupt):
             interrupt()
@@ -101,10 +116,10 @@ class Recorder:
         record = RecordedRequest(environ, self.spool_threshold, self._completion)
         with self._lock:
             self._requests.append(record)
-        environ["fakeserver.request"] = record  # apps that match on it need not read it again
+        environ[RECORD_KEY] = record  # apps that match on it need not read it again
         read_rest = _nothing
         if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
-            body_input = _RecordingInput(environ["wsgi.input"], record._body)
+            body_input = _RecordingInput(environ["wsgi.input"], record)
             environ["wsgi.input"] = body_input
             # The body is read whole after the app unless the client waits for
             # "100 Continue", which reading would wrongly send after the answer.
@@ -120,7 +135,7 @@ class Recorder:
             def recording_write(data: bytes) -> None:
                 response = record.response
                 assert response is not None  # set above, before this function is handed out
-                response._body.append(data)
+                append_body(response, data)
                 write(data)
             return recording_write
 
@@ -128,16 +143,16 @@ class Recorder:
             result = self.app(environ, recording_start_response)
         except BaseException as error:
             _failed(record, error)
-            record._complete()
+            mark_completed(record)
             raise
         if isinstance(result, (list, tuple)):  # pass it through: the server may frame it better
             try:
                 for data in result:
                     if data and record.response is not None:
-                        record.response._body.append(data)
+                        append_body(record.response, data)
                 read_rest()
             finally:
-                record._complete()
+                mark_completed(record)
             return result
         return _RecordingIterable(result, record, read_rest)
 
@@ -167,7 +182,7 @@ class _RecordingIterable:
         try:
             for data in self._result:
                 if data and self._record.response is not None:
-                    self._record.response._body.append(data)
+                    append_body(self._record.response, data)
                 yield data
         except BaseException as error:
             _failed(self._record, error)
@@ -181,4 +196,28 @@ class _RecordingIterable:
             if self._record.error is None:
                 self._read_rest()
         finally:
-            self._record._complete()
+            mark_completed(self._record)
+
+
+def record_request(environ: dict[str, Any], threshold: int = SPOOL_THRESHOLD) -> RecordedRequest:
+    """The request of *environ* with its body read whole, for apps that match on it.
+
+    Behind a :class:`Recorder` this is the journal's own record (the body
+    read through it, so it is recorded too); on its own, a new one, whose
+    body is spooled to a temporary file beyond *threshold* bytes. Blocks
+    until the client has sent the whole body; a client that disconnects
+    midway raises out of here.
+    """
+    record = environ.get(RECORD_KEY)
+    body = environ["wsgi.input"]
+    if record is None:
+        record = RecordedRequest(environ, threshold, threading.Condition())
+        while True:
+            piece = body.read(_CHUNK)
+            if not piece:
+                break
+            append_body(record, piece)
+    else:
+        while body.read(_CHUNK):
+            pass
+    return record

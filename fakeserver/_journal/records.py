@@ -1,9 +1,11 @@
 """The recorded request and response types: what a test inspects after the fact.
 
 Owns a request's decoded body (kept in memory while small, in a temporary
-file once large), its query, headers, form fields and uploaded files, and
-the response the app gave. Knows nothing of how exchanges are captured
-(``_recording``) or of unittest.
+file once large), its query, headers, form fields and uploaded files (parsed
+by :mod:`.forms`), and the response the app gave. Tests only read records;
+the :class:`~fakeserver.Recorder` fills them in through :func:`append_body`
+and :func:`mark_completed`, the two writers at the end of this module. Knows
+nothing of WSGI middleware, servers or unittest.
 """
 
 from __future__ import annotations
@@ -14,17 +16,14 @@ import tempfile
 import threading
 import time
 import weakref
-from email.parser import BytesParser
-from email.policy import HTTP
-from typing import IO, Any, cast
+from typing import IO, Any
 from urllib.parse import parse_qs
 from wsgiref.headers import Headers
 from wsgiref.util import request_uri
 
-__all__ = ["SPOOL_THRESHOLD", "RecordedRequest", "RecordedResponse", "UploadedFile", "record_request"]
+from .forms import FORM_TYPES, Fields, Files, UploadedFile, parse_content_type, parse_form
 
-#: Bodies larger than this are kept in a temporary file rather than in memory.
-SPOOL_THRESHOLD = 1 << 20
+__all__ = ["RecordedRequest", "RecordedResponse", "append_body", "mark_completed"]
 
 
 class _Body:
@@ -72,21 +71,6 @@ class _Body:
             self._closer()
 
 
-def _charset(headers: Headers) -> str:
-    _, params = _content_type(headers)
-    return params.get("charset", "utf-8")
-
-
-def _content_type(headers: Headers) -> tuple[str, dict[str, str]]:
-    value = headers.get("Content-Type", "")
-    kind, *rest = value.split(";")
-    params = {}
-    for item in rest:
-        key, _, val = item.strip().partition("=")
-        params[key.lower()] = val.strip('"')
-    return kind.strip().lower(), params
-
-
 class _Message:
     """What requests and responses share: headers and a body, as bytes, text or JSON."""
 
@@ -106,7 +90,8 @@ class _Message:
     @property
     def text(self) -> str:
         """The body decoded with the charset of its Content-Type (default UTF-8)."""
-        return self.body.decode(_charset(self.headers), "replace")
+        _, params = parse_content_type(self.headers.get("Content-Type", ""))
+        return self.body.decode(params.get("charset", "utf-8"), "replace")
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ValueError saying what it was otherwise."""
@@ -114,20 +99,6 @@ class _Message:
             return json.loads(self.body)
         except ValueError as error:
             raise ValueError(f"body is not JSON ({error}): {self.body[:80]!r}") from None
-
-
-class UploadedFile:
-    """A file part of a ``multipart/form-data`` body; you get one from ``RecordedRequest.files``."""
-
-    def __init__(self, name: str, filename: str, content_type: str, data: bytes) -> None:
-        self.name = name
-        self.filename = filename
-        self.content_type = content_type
-        self.data = data
-
-    def __repr__(self) -> str:
-        return (f"<UploadedFile {self.name}={self.filename!r} {self.content_type} "
-                f"{len(self.data)} bytes>")
 
 
 class RecordedResponse(_Message):
@@ -208,31 +179,11 @@ class RecordedRequest(_Message):
         return self._form_and_files[1]
 
     @functools.cached_property
-    def _form_and_files(self) -> tuple[dict[str, list[str]], dict[str, list[UploadedFile]]]:
-        kind, _ = _content_type(self.headers)
-        if kind == "application/x-www-form-urlencoded":
-            return parse_qs(self.body.decode("latin-1"), keep_blank_values=True), {}
-        if kind != "multipart/form-data":
-            return {}, {}
-        head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode("latin-1")
-        message = BytesParser(policy=HTTP).parsebytes(head + self.body)
-        fields: dict[str, list[str]] = {}
-        files: dict[str, list[UploadedFile]] = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            # None: not a form field. Never an RFC 2231 tuple: the HTTP policy decodes those.
-            if not isinstance(name, str):
-                continue
-            # decode=True gives the bytes of a non-multipart part, None for a multipart one.
-            data = cast("bytes | None", part.get_payload(decode=True)) or b""
-            filename = part.get_filename()
-            if filename is None:
-                charset = part.get_content_charset() or "utf-8"
-                fields.setdefault(name, []).append(data.decode(charset, "replace"))
-            else:
-                files.setdefault(name, []).append(
-                    UploadedFile(name, filename, part.get_content_type(), data))
-        return fields, files
+    def _form_and_files(self) -> tuple[Fields, Files]:
+        content_type = self.headers.get("Content-Type", "")
+        if parse_content_type(content_type)[0] not in FORM_TYPES:
+            return {}, {}  # without reading a body that may be large and spooled
+        return parse_form(content_type, self.body)
 
     @property
     def target(self) -> str:
@@ -248,11 +199,6 @@ class RecordedRequest(_Message):
         """Block until the exchange is over; False if *timeout* passed first."""
         with self._completion:
             return self._completion.wait_for(lambda: self._completed, timeout)
-
-    def _complete(self) -> None:
-        self._completed = True
-        with self._completion:
-            self._completion.notify_all()
 
     def close(self) -> None:
         """Release the bodies' temporary files (the recorder does it on ``clear()``)."""
@@ -287,22 +233,15 @@ def _headers_from_environ(environ: dict[str, Any]) -> list[tuple[str, str]]:
     return headers
 
 
-def record_request(environ: dict[str, Any], threshold: int = SPOOL_THRESHOLD) -> RecordedRequest:
-    """The request of *environ* with its body read whole, for apps that match on it.
+# -- filling records in: the Recorder's side -----------------------------------------
 
-    Behind a :class:`~fakeserver.Recorder` this is the journal's own record
-    (the body read through it, so it is recorded too); on its own, a new one.
-    """
-    record = environ.get("fakeserver.request")
-    body = environ["wsgi.input"]
-    if record is None:
-        record = RecordedRequest(environ, threshold, threading.Condition())
-        while True:
-            piece = body.read(65536)
-            if not piece:
-                break
-            record._body.append(piece)
-    else:
-        while body.read(65536):
-            pass
-    return record
+def append_body(message: RecordedRequest | RecordedResponse, data: bytes) -> None:
+    """Add *data* to the body of *message* as it passes (spooled once large)."""
+    message._body.append(data)
+
+
+def mark_completed(request: RecordedRequest) -> None:
+    """Mark the exchange of *request* over and wake every :meth:`~RecordedRequest.wait`."""
+    request._completed = True
+    with request._completion:
+        request._completion.notify_all()

@@ -1,23 +1,48 @@
-"""What every unittest mixin shares: class cleanups of its own, and failing with a report.
+"""What every face of the checks shares: naming its settings in reports, failing, serving per class.
 
-``ServerTestCase``, ``SMTPServerTestCase`` and ``PackageIndexTestCase``
-each start a server in ``setUpClass`` and stop it with a class cleanup, and
-each turns a check's report into a test failure. Both go here once, so
-that the three (alone or mixed into one class) behave alike. Nothing here
-knows servers or reports.
+A check returns a report; a face turns it into its runner's failure, and
+says in the report's last line which of its own settings lists everything.
+:class:`MixinBase` is the base of the unittest mixins (``ServerTestCase``,
+``SMTPServerTestCase``, ``PackageIndexTestCase``), so that the three, alone
+or mixed into one class, start and stop their servers alike;
+:class:`HandleBase` is the base of the objects the pytest fixtures give.
+Nothing here knows sockets or pytest.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-__all__ = ["MixinBase"]
+from .._matching import ReportStyle
+
+if TYPE_CHECKING:
+    from .._http.serving import ServerThread
+    from .._journal.recorder import Recorder
+
+__all__ = ["Face", "HandleBase", "MixinBase"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
-class MixinBase:
+class Face:
+    """A face of the checks: the object a test asserts through."""
+
+    #: Where a report tells the reader to change a setting: "the test case", "the fake server".
+    _settings_on: ClassVar[str]
+
+    def _style(self, setting: str) -> ReportStyle:
+        """The report style capped by this face's *setting*, whose hint says to set it to None.
+
+        The setting's name is the hint's, so the two cannot disagree.
+        """
+        return ReportStyle(getattr(self, setting),
+                           f"set {setting} = None on {self._settings_on} to see all")
+
+
+class MixinBase(Face):
     """The base of the unittest mixins; list a mixin before ``unittest.TestCase``."""
+
+    _settings_on = "the test case"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -29,7 +54,38 @@ class MixinBase:
         if "_class_cleanups" not in vars(cls):
             cls._class_cleanups = []  # type: ignore[attr-defined]
 
+    @classmethod
+    def _start_for_class(cls, server: ServerThread, recorder: Recorder | None = None) -> None:
+        """Start *server* for this class, having registered its stop as a class cleanup.
+
+        Registered first, the cleanup stops the server even if a subclass's
+        ``setUpClass`` fails after this; it then clears *recorder*'s journal,
+        releasing the bodies kept on disk. Returns at once: the socket
+        already listens.
+        """
+        if recorder is not None:
+            cls.addClassCleanup(recorder.clear)  # type: ignore[attr-defined]  # runs last
+        cls.addClassCleanup(server.stop)  # type: ignore[attr-defined]
+        server.start()
+
     def _check(self, report: str | None, msg: str | None) -> None:
         """Fail the test with *report*, unless it is None; *msg* as unittest's own assertions take it."""
         if report is not None:
             self.fail(self._formatMessage(msg, report))  # type: ignore[attr-defined]
+
+
+class HandleBase(Face):
+    """The base of what the pytest fixtures give: assertions raise ``AssertionError``.
+
+    Nothing here imports pytest: a handle works without it, and the
+    fixtures only create, reset and stop it.
+    """
+
+    _settings_on = "the fake server"
+
+    @staticmethod
+    def _check(report: str | None) -> None:
+        """Raise ``AssertionError`` with *report*, unless it is None."""
+        __tracebackhide__ = True
+        if report is not None:
+            raise AssertionError(report)

@@ -5,20 +5,29 @@ fixtures (snake_case helpers raising ``AssertionError``) are two faces of
 these functions, so that a failure reads the same under either runner. Each
 check takes the journal and returns None when it passes, or the failure
 report. Only the last line of a long report differs between the faces: the
-*hint* telling how to list everything. Matching and layout come from
-``_matching``; nothing here knows unittest, pytest or sockets.
+*style* each passes says how to list everything. Nothing here knows
+unittest, pytest or sockets.
 """
 
 from __future__ import annotations
 
-import re
+import sys
 import traceback
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .._matching import (
-    Expectation, Mismatch, format_report, plural, rank, request_expectation, tally,
+    ExchangeCriteria, Expectation, Mismatch, ReportStyle, format_report, plural, rank,
+    request_expectation, tally,
 )
 from .._journal.records import RecordedRequest
+
+if TYPE_CHECKING:
+    import re
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __all__ = [
     "all_stubs_used", "app_errors", "not_requested", "request_count", "request_label",
@@ -37,54 +46,46 @@ def _tally(matching: int, total: int) -> str:
     return tally(matching, total, "recorded request", "no requests were recorded.")
 
 
-def _report(headline: str, ranked: Sequence[tuple[Any, Any]], title: str, limit: int | None,
-            hint: str, label: Callable[[Any], Sequence[str]] = request_label) -> str:
-    return format_report(headline, ranked, label, title=title, limit=limit, hint=hint)
-
-
 def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
-              method: str | None = None, *, query: Any = None, headers: Any = None,
-              body: bytes | str | None = None, json: Any = None, form: Any = None,
-              status: int | None = None, count: int | None = None, limit: int | None,
-              hint: str) -> tuple[RecordedRequest | None, str | None]:
+              method: str | None = None, *, count: int | None = None, style: ReportStyle,
+              **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
     """The most recent match and None; or None and the report when too few (or not *count*) match."""
-    expectation = request_expectation(path, method, query=query, headers=headers, body=body,
-                                      json=json, form=form, status=status)
+    expectation = request_expectation(path, method, **criteria)
     matching = [request for request in requests if expectation.matches(request)]
     if (len(matching) == count) if count is not None else matching:
         return (matching[-1] if matching else None), None
     wanted = "a request" if count is None else plural(count, "request")
     headline = f"Expected {wanted} matching {expectation}; {_tally(len(matching), len(requests))}"
-    return None, _report(headline, rank(expectation, requests), "Closest recorded requests",
-                         limit, hint)
+    return None, format_report(headline, rank(expectation, requests), request_label,
+                               title="Closest recorded requests", style=style)
 
 
 def not_requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
-                  method: str | None = None, *, query: Any = None, headers: Any = None,
-                  body: bytes | str | None = None, json: Any = None, form: Any = None,
-                  status: int | None = None, limit: int | None, hint: str) -> str | None:
+                  method: str | None = None, *, style: ReportStyle,
+                  **criteria: Unpack[ExchangeCriteria]) -> str | None:
     """The report listing the requests that match, if any do."""
-    expectation = request_expectation(path, method, query=query, headers=headers, body=body,
-                                      json=json, form=form, status=status)
+    expectation = request_expectation(path, method, **criteria)
     matching: list[tuple[RecordedRequest, list[Mismatch]]] = [
         (request, []) for request in requests if expectation.matches(request)]
     if not matching:
         return None
     headline = f"Expected no request matching {expectation}; {_tally(len(matching), len(requests))}"
-    return _report(headline, matching, "Matching recorded requests", limit, hint)
+    return format_report(headline, matching, request_label, title="Matching recorded requests",
+                         style=style)
 
 
-def request_count(requests: list[RecordedRequest], expected: int, *, limit: int | None,
-                  hint: str) -> str | None:
+def request_count(requests: list[RecordedRequest], expected: int, *,
+                  style: ReportStyle) -> str | None:
     """The report listing every request, unless there are exactly *expected*."""
     if len(requests) == expected:
         return None
     headline = f"Expected {plural(expected, 'request')}; {plural(len(requests), 'request')} recorded."
-    return _report(headline, [(r, None) for r in requests], "Recorded requests", limit, hint)
+    return format_report(headline, [(r, None) for r in requests], request_label,
+                         title="Recorded requests", style=style)
 
 
 def requests_in_order(requests: list[RecordedRequest], expected: Sequence[tuple[str, str] | str], *,
-                      limit: int | None, hint: str) -> str | None:
+                      style: ReportStyle) -> str | None:
     """The report, unless requests matching each ``(method, path)`` (or path) came in this order."""
     expectations = [request_expectation(item) if isinstance(item, str)
                     else request_expectation(item[1], item[0]) for item in expected]
@@ -105,9 +106,9 @@ def requests_in_order(requests: list[RecordedRequest], expected: Sequence[tuple[
     headline = (f"Expected requests in this order: {sequence}\n"
                 f"Found {found} of {len(expectations)} in order; no {missing}{after}.")
     numbers = {id(request): f"{i}." for i, request in enumerate(requests, 1)}
-    return _report(headline, [(request, None) for request in requests],
-                   "Recorded requests, in order", limit, hint,
-                   lambda request: (numbers[id(request)], *request_label(request)))
+    return format_report(headline, [(request, None) for request in requests],
+                         lambda request: (numbers[id(request)], *request_label(request)),
+                         title="Recorded requests, in order", style=style)
 
 
 def _index_of(prefix: list[Expectation], requests: list[RecordedRequest]) -> int:
@@ -120,8 +121,8 @@ def _index_of(prefix: list[Expectation], requests: list[RecordedRequest]) -> int
     return position
 
 
-def all_stubs_used(stubs: Sequence[Any], requests: list[RecordedRequest], *, limit: int | None,
-                   hint: str) -> str | None:
+def all_stubs_used(stubs: Sequence[Any], requests: list[RecordedRequest], *,
+                   style: ReportStyle) -> str | None:
     """The report naming every stub that answered no request, each with its closest request."""
     unused = [stub for stub in stubs if not stub.used]
     if not unused:
@@ -137,7 +138,7 @@ def all_stubs_used(stubs: Sequence[Any], requests: list[RecordedRequest], *, lim
         else:
             rows.append((stub, ["no requests were recorded"]))
     headline = f"Expected every stub to be used; {len(unused)} of {len(stubs)} never were."
-    return _report(headline, rows, "Unused stubs", limit, hint, lambda stub: stub.label)
+    return format_report(headline, rows, lambda stub: stub.label, title="Unused stubs", style=style)
 
 
 def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str | None:

@@ -1,42 +1,49 @@
 """ServerTestCase: a unittest mixin serving an app per class, with request assertions.
 
-Owns the test-facing lifecycle (one recording server per class, a fresh
-journal per test, app errors failing the test that caused them) and the
-``assertRequested`` family. What each assertion checks and the report it
-words come from ``_checks`` (shared with the pytest fixtures); sockets and
-threads stay in ``_runner``.
+Owns the unittest lifecycle of a recording server (one per class, a fresh
+journal per test, app errors and unmatched requests failing the test that
+caused them) and the ``assertRequested`` family, whose checks and reports
+the pytest fixtures share. Knows nothing of sockets.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from typing import Any, Callable
+import sys
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import checks
 from .base import MixinBase
+from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
 from .._http.runner import AppRunner, demo_app
 from ..stubs.app import Stub, StubApp
 from ..tls import CA_FILE
 
+if TYPE_CHECKING:
+    from .._matching import ExchangeCriteria
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
 __all__ = ["ServerTestCase"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
-#: How a long failure report tells the reader to list everything.
-_HINT = "set maxRequestsShown = None on the test case to see all"
 
-
-class ServerTestCase(MixinBase):
+class ServerTestCase(ServedApp, MixinBase):
     """Mix into a ``unittest.TestCase`` (listed first) to test clients against a live server.
 
     Once per class, ``setUpClass`` starts an :class:`AppRunner` serving
     ``Recorder(app)``; it is stopped by a class cleanup registered at once,
     so it stops even if a subclass's ``setUpClass`` fails afterwards. Each
-    test starts with an empty journal (``self.requests``); an exception
-    raised by the app during a test fails that test.
+    test starts with an empty journal (``self.requests``) and the stubs the
+    class declared; an exception raised by the app during a test, or a
+    request no stub matched, fails that test.
     """
 
     # Configuration (override per subclass)
@@ -57,6 +64,10 @@ class ServerTestCase(MixinBase):
     #: How many recorded requests a failure message lists (None: all).
     maxRequestsShown: int | None = 10
 
+    # How reports and errors name the settings
+    _requests_shown = "maxRequestsShown"
+    _no_stubs = "{name} serves app={app!r}; stubs are served only when the app setting is None"
+
     # State set by setUpClass
     server: AppRunner
     server_url: str
@@ -76,14 +87,8 @@ class ServerTestCase(MixinBase):
         cls.recorder = Recorder(app)
         cls.server = AppRunner(cls.recorder, cls.server_host, cls.server_port,
                                tls=cls.server_tls, ssl_context=cls.server_ssl_context)
-        cls.addClassCleanup(cls._stop_server)  # type: ignore[attr-defined]
-        cls.server.start()
+        cls._start_for_class(cls.server, cls.recorder)
         cls.server_url = cls.server.url
-
-    @classmethod
-    def _stop_server(cls) -> None:
-        cls.server.stop()  # which cuts short a delayed or dribbling stub
-        cls.recorder.clear()
 
     @classmethod
     def _resolve_app(cls) -> Callable[..., Any]:
@@ -108,53 +113,16 @@ class ServerTestCase(MixinBase):
 
     def setUp(self) -> None:
         super().setUp()  # type: ignore[misc]
-        self.recorder.clear()
-        if self.stubs is not None:
-            keep = self._class_stubs
-            if keep is None:  # first test: what the class declared stays
-                keep = type(self)._class_stubs = self.stubs.stubs
-            self.stubs.reset(keep=keep)
-        self._first_error = len(self.server.errors)
+        if self.stubs is not None and self._class_stubs is None:
+            type(self)._class_stubs = self.stubs.stubs  # first test: what the class declared stays
+        self._begin_test(keep=self._class_stubs or ())
         self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
 
     def _check_server_side(self) -> None:
         """Fail the test for app exceptions and unmatched requests it caused."""
-        self.recorder.settle()
-        unmatched = self.stubs.unmatched if self.stubs is not None else []
-        report = checks.server_side_problems(
-            self.server.errors[self._first_error:],
-            [] if self.allow_unmatched_requests else unmatched, self.stubs,
-            limit=self.maxRequestsShown,
-            allow_hint="set allow_unmatched_requests = True on the test case to allow it")
+        report = self._server_side_problems()
         if report is not None:
             self.fail(report)  # type: ignore[attr-defined]
-
-    # -- stubs ---------------------------------------------------------------------
-
-    def _stub_app(self) -> StubApp:
-        if self.stubs is None:
-            raise TypeError(f"{type(self).__name__} serves app={self.recorder.app!r}; stubs "
-                            "are served only when the app setting is None")
-        return self.stubs
-
-    def stub(self, method: str | None = None, path: Any = None, **criteria: Any) -> Stub:
-        """Declare a stub for this test (see :meth:`StubApp.stub`); chain ``.respond(...)``."""
-        return self._stub_app().stub(method, path, **criteria)
-
-    def load_stubs(self, path: Any) -> list[Stub]:
-        """Declare this test's stubs from a JSON file (see :meth:`StubApp.load`)."""
-        return self._stub_app().load(path)
-
-    def assertAllStubsUsed(self, msg: str | None = None) -> None:
-        """Fail naming every stub of this test that answered no request, with its closest request."""
-        stubs = self._stub_app().stubs
-        self._check(checks.all_stubs_used(stubs, self.recorder.settle(),
-                                          limit=self.maxRequestsShown, hint=_HINT), msg)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """This test's recorded requests, oldest first."""
-        return self.recorder.settle()
 
     def url(self, path: str = "/") -> str:
         """The absolute URL of *path* on the test server."""
@@ -163,42 +131,41 @@ class ServerTestCase(MixinBase):
     # -- assertions ---------------------------------------------------------------
 
     def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
-                        query: Any = None, headers: Any = None, body: bytes | str | None = None,
-                        json: Any = None, form: Any = None, status: int | None = None,
-                        count: int | None = None, msg: str | None = None) -> RecordedRequest | None:
+                        count: int | None = None, msg: str | None = None,
+                        **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Fail unless at least one (or exactly *count*) recorded requests match.
 
-        *path* is a string (``?query`` included or not), a compiled regex or
-        None for any; *query*, *headers* and *form* match as subsets, *json*
-        by parsed equality, *status* against the response. Returns the most
+        *path* is a string (``?query`` included or not), a ``/items/{id}``
+        template, a compiled regex or None for any; the other criteria are
+        those of :class:`ExchangeCriteria`: *query*, *headers* and *form*
+        match as subsets, *json* by parsed equality, *status* against the
+        response, *predicate* is a function of the request. Returns the most
         recent match.
         """
-        match, report = checks.requested(self.recorder.settle(), path, method, query=query,
-                                         headers=headers, body=body, json=json, form=form,
-                                         status=status, count=count,
-                                         limit=self.maxRequestsShown, hint=_HINT)
+        match, report = checks.requested(self.requests, path, method, count=count,
+                                         style=self._request_style, **criteria)
         self._check(report, msg)
         return match
 
     def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
-                           query: Any = None, headers: Any = None, body: bytes | str | None = None,
-                           json: Any = None, form: Any = None, status: int | None = None,
-                           msg: str | None = None) -> None:
+                           msg: str | None = None, **criteria: Unpack[ExchangeCriteria]) -> None:
         """Fail if any recorded request matches (same matching as :meth:`assertRequested`)."""
-        self._check(checks.not_requested(self.recorder.settle(), path, method, query=query,
-                                         headers=headers, body=body, json=json, form=form,
-                                         status=status, limit=self.maxRequestsShown, hint=_HINT),
-                    msg)
+        self._check(checks.not_requested(self.requests, path, method, style=self._request_style,
+                                         **criteria), msg)
 
     def assertRequestCount(self, expected: int, msg: str | None = None) -> None:
         """Fail unless exactly *expected* requests were recorded in this test."""
-        self._check(checks.request_count(self.recorder.settle(), expected,
-                                         limit=self.maxRequestsShown, hint=_HINT), msg)
+        self._check(checks.request_count(self.requests, expected, style=self._request_style), msg)
 
     def assertRequestsInOrder(self, *expected: tuple[str, str] | str, msg: str | None = None) -> None:
         """Fail unless requests matching each ``(method, path)`` (or path) came in this order.
 
         Other requests may come between them.
         """
-        self._check(checks.requests_in_order(self.recorder.settle(), expected,
-                                             limit=self.maxRequestsShown, hint=_HINT), msg)
+        self._check(checks.requests_in_order(self.requests, expected, style=self._request_style),
+                    msg)
+
+    def assertAllStubsUsed(self, msg: str | None = None) -> None:
+        """Fail naming every stub of this test that answered no request, with its closest request."""
+        self._check(checks.all_stubs_used(self._stub_app().stubs, self.requests,
+                                          style=self._request_style), msg)

@@ -2,15 +2,16 @@
 
 Contents:
 
-- :class:`PackageIndex` (``_pypi_index``): a WSGI app speaking PyPI's APIs
-  (the legacy upload API, the simple repository API in HTML and JSON, the
-  JSON API, uploaded docs), and the :class:`DistributionFile` records it
-  keeps. Checking uploads lives in ``_pypi_upload``, page formats in
-  ``_pypi_pages``, names and storage in ``_pypi_files``.
-- :class:`PackageIndexTestCase` (``_pypi_testcase``): the unittest mixin
-  with ``assertUploaded`` / ``assertNotUploaded`` (``_pypi_checks``, shared
-  with the ``fake_pypi`` fixture, as are the uploads and client settings
-  of ``_pypi_testing``).
+- :class:`PackageIndex`: a WSGI app speaking PyPI's APIs (the legacy
+  upload API, the simple repository API in HTML and JSON, the JSON API,
+  uploaded docs), keeping its files in memory or in a directory.
+- :class:`DistributionFile`: one file of the index, with its name, version,
+  file type, digests and metadata; you get them from
+  :attr:`PackageIndex.files`.
+- :class:`PackageIndexTestCase`: the unittest mixin, with
+  ``assertUploaded`` and ``assertNotUploaded`` and the settings to point
+  pip and twine at the index; the ``fake_pypi`` pytest fixture offers the
+  same, worded the same way.
 
 Example::
 

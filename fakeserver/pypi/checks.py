@@ -2,19 +2,18 @@
 
 ``PackageIndexTestCase`` (camelCase, ``self.fail``) and the ``fake_pypi``
 fixture (snake_case, ``AssertionError``) are two faces of these functions,
-so that a failure reads the same under either runner, as ``_checks`` does
-for requests. Each check takes the test's uploads and returns the report
-when it fails; only the *hint* line on how to list everything differs
-between the faces. Matching and layout come from ``_matching``; nothing
-here knows unittest, pytest or sockets.
+so that a failure reads the same under either runner, as the request checks
+do for HTTP. Each check takes the test's uploads and returns the report
+when it fails; only the *style* each face passes, saying how to list
+everything, differs. Nothing here knows unittest, pytest or sockets.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from .._matching import (
-    Criterion, Expectation, Mismatch, equal, format_report, rank, shorten, tally,
+    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, rank, shorten, tally,
 )
 from .files import DistributionFile, normalize
 
@@ -24,8 +23,8 @@ __unittest = True  # hide this module's frames from test failure tracebacks
 
 
 def uploaded(uploads: list[DistributionFile], name: str, version: str | None = None,
-             filetype: str | None = None, *, limit: int | None,
-             hint: str) -> tuple[DistributionFile | None, str | None]:
+             filetype: str | None = None, *,
+             style: ReportStyle) -> tuple[DistributionFile | None, str | None]:
     """The latest upload of project *name* (PEP 503 normalized) and None; or None and the report.
 
     *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it down.
@@ -34,25 +33,21 @@ def uploaded(uploads: list[DistributionFile], name: str, version: str | None = N
     matching = [record for record in uploads if expectation.matches(record)]
     if matching:
         return matching[-1], None
-    return None, _report(f"Expected an upload of {expectation}; {_tally(0, uploads)}",
-                         rank(expectation, uploads), "Closest uploads", limit, hint)
+    return None, format_report(f"Expected an upload of {expectation}; {_tally(0, uploads)}",
+                               rank(expectation, uploads), _upload_label, title="Closest uploads",
+                               style=style)
 
 
 def not_uploaded(uploads: list[DistributionFile], name: str, version: str | None = None,
-                 filetype: str | None = None, *, limit: int | None, hint: str) -> str | None:
+                 filetype: str | None = None, *, style: ReportStyle) -> str | None:
     """The report listing the matching uploads (same matching as :func:`uploaded`), if any."""
     expectation = _upload_expectation(name, version, filetype)
     matching: list[tuple[DistributionFile, list[Mismatch]]] = [
         (record, []) for record in uploads if expectation.matches(record)]
     if not matching:
         return None
-    return _report(f"Expected no upload of {expectation}; {_tally(len(matching), uploads)}",
-                   matching, "Matching uploads", limit, hint)
-
-
-def _report(headline: str, ranked: Sequence[tuple[DistributionFile, Any]], title: str,
-            limit: int | None, hint: str) -> str:
-    return format_report(headline, ranked, _upload_label, title=title, limit=limit, hint=hint)
+    return format_report(f"Expected no upload of {expectation}; {_tally(len(matching), uploads)}",
+                         matching, _upload_label, title="Matching uploads", style=style)
 
 
 def _upload_expectation(name: str, version: str | None, filetype: str | None) -> Expectation:

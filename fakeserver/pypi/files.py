@@ -22,8 +22,8 @@ from typing import Callable, Iterator
 
 __all__ = [
     "FILETYPES", "DirectoryStore", "DistributionFile", "FilenameError", "MemoryStore",
-    "digests_of", "filename_key", "from_filename", "is_prerelease", "is_project_name", "local_label", "normalize",
-    "parse_filename", "valid_name", "version_key",
+    "digests_of", "filename_key", "from_filename", "is_prerelease", "is_project_name",
+    "local_label", "normalize", "parse_filename", "valid_name", "version_key",
 ]
 
 #: The file types an index accepts, by the filename endings that imply them.

@@ -2,9 +2,10 @@
 
 This module owns the catalogue (files in memory or in a directory, serials,
 atomic storage) and the routes: the legacy upload API, the simple
-repository API in HTML and JSON, the JSON API and uploaded docs. Checking
-uploads lives in ``_pypi_upload``, page formats in ``_pypi_pages``, names
-and storage in ``_pypi_files``. It knows nothing of unittest or pytest.
+repository API in HTML and JSON, the JSON API and uploaded docs. What an
+upload must carry, what each page looks like and how files are named and
+stored are decided by the modules beside it. It knows nothing of unittest
+or pytest.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Owns the formats clients parse: the simple repository API in HTML
 ``Accept`` header; the ``/pypi/<project>/json`` documents; files inside an
 uploaded documentation zip; and the content type of each distribution file.
 Everything here is a pure function of the index's records; routing, auth and
-storage live in ``pypi`` and ``_pypi_files``.
+storage are :class:`PackageIndex`'s.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 This module owns the unittest side of the fake index: serving it around a
 class, a fresh journal per test, removing each test's uploads after it,
-``assertUploaded`` and ``assertNotUploaded``. What those check and the
-failure text come from ``_pypi_checks`` (shared with the pytest fixture);
-the uploads and client settings from ``_pypi_testing``; the index from
-``_pypi_index``. It knows nothing of sockets.
+``assertUploaded`` and ``assertNotUploaded``, whose checks and failure text
+the ``fake_pypi`` fixture shares, as it shares the uploads and client
+settings of :class:`IndexUnderTest`. It knows nothing of sockets.
 """
 
 from __future__ import annotations
@@ -25,9 +24,6 @@ from .._http.runner import AppRunner
 __all__ = ["PackageIndexTestCase"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
-
-#: How a long failure report tells the reader to list everything.
-_HINT = "set maxUploadsShown = None on the test case to see all"
 
 
 class PackageIndexTestCase(IndexUnderTest, MixinBase):
@@ -70,15 +66,9 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
         cls.index = PackageIndex(cls.index_root, users=cls.index_users)
         cls.index_recorder = Recorder(cls.index)
         cls.index_server = AppRunner(cls.index_recorder)
-        cls.addClassCleanup(cls._stop_index)  # type: ignore[attr-defined]
-        cls.index_server.start()
+        cls._start_for_class(cls.index_server, cls.index_recorder)
         cls.index_url = cls.index_server.url + "/simple/"
         cls.upload_url = cls.index_server.url + "/legacy/"
-
-    @classmethod
-    def _stop_index(cls) -> None:
-        cls.index_server.stop()
-        cls.index_recorder.clear()
 
     def setUp(self) -> None:
         super().setUp()  # type: ignore[misc]
@@ -106,7 +96,7 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
         down. Returns the latest matching upload.
         """
         match, report = uploaded(self.uploads, name, version, filetype,
-                                 limit=self.maxUploadsShown, hint=_HINT)
+                                 style=self._style("maxUploadsShown"))
         self._check(report, msg)
         return match
 
@@ -114,4 +104,4 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
                           filetype: str | None = None, msg: str | None = None) -> None:
         """Fail if a matching file arrived during this test (same matching as ``assertUploaded``)."""
         self._check(not_uploaded(self.uploads, name, version, filetype,
-                                 limit=self.maxUploadsShown, hint=_HINT), msg)
+                                 style=self._style("maxUploadsShown")), msg)

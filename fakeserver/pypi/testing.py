@@ -1,6 +1,6 @@
 """IndexUnderTest: what a test sees of the package index it serves, beside the assertions.
 
-``PackageIndexTestCase`` and the ``fake_pypi`` fixture both inherit it, so
+``PackageIndexTestCase`` and ``FakePackageIndex`` (``fake_pypi``) inherit it, so
 the files a test uploaded, the credentials the index accepts and the
 settings that point twine and pip at it come from one place. It knows
 neither unittest nor pytest: the class using it provides ``index``,

@@ -1,8 +1,8 @@
 """Checking an upload to a fake package index, as PyPI's legacy upload API does.
 
 Owns what a ``POST`` to the upload URL must carry and the words used to
-refuse it: HTTP Basic credentials, the multipart form (parsed by
-``RecordedRequest``, the one multipart parser of fakeserver), the required
+refuse it: HTTP Basic credentials, the multipart form (parsed by the
+journal's ``parse_form``, the one form parser of fakeserver), the required
 fields, the digests, and the agreement between the filename and the
 declared name, version and file type. Everything is checked before anything
 is stored, so a refused upload leaves no trace. Knows nothing of routing or
@@ -22,7 +22,7 @@ from .files import (
     DistributionFile, FilenameError, digests_of, local_label, normalize, parse_filename,
     valid_name, version_key,
 )
-from .._journal.records import record_request
+from .._journal.forms import Fields, Files, UploadedFile, parse_form
 
 __all__ = ["UploadError", "authenticate", "docs_from_form", "file_from_form", "read_form"]
 
@@ -30,7 +30,8 @@ _DIGEST_FIELDS = {"md5_digest": "md5", "sha256_digest": "sha256", "blake2_256_di
 #: Form fields that are about the request, not the distribution.
 _PROTOCOL_FIELDS = (":action", "protocol_version")
 
-Form = Mapping[str, list]
+#: How much of the request body one read asks for.
+_CHUNK = 65536
 
 
 class UploadError(Exception):
@@ -66,37 +67,36 @@ def authenticate(environ: Mapping[str, Any], users: Mapping[str, str] | None) ->
     return user
 
 
-def read_form(environ: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, list[Any]]]:
+def read_form(environ: dict[str, Any]) -> tuple[Fields, Files]:
     """The fields and file parts of a ``multipart/form-data`` request body.
 
-    Reads the body whole (spooled to a temporary file when large); a client
-    that disconnects midway raises out of here, before anything is stored.
+    Reads the body whole into memory (the parser needs it whole), through
+    ``wsgi.input``, so that a recorder in front journals it too. Blocks until
+    the client has sent it all; a client that disconnects midway raises out
+    of here, before anything is stored.
     """
-    if not environ.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data"):
+    content_type = environ.get("CONTENT_TYPE", "")
+    if not content_type.lower().startswith("multipart/form-data"):
         raise UploadError(400, "Invalid request: send the upload as multipart/form-data.")
-    request = record_request(environ)
-    try:
-        return request.form, request.files
-    finally:
-        if environ.get("fakeserver.request") is not request:  # ours alone, not the journal's
-            request.close()
+    stream = environ["wsgi.input"]
+    return parse_form(content_type, b"".join(iter(lambda: stream.read(_CHUNK), b"")))
 
 
-def _field(form: Form, name: str, *, required: bool = True) -> str | None:
+def _field(form: Fields, name: str, *, required: bool = True) -> str | None:
     value = (form.get(name) or [""])[0].strip()
     if not value and required:
         raise UploadError(400, f"Missing required field {name!r}.")
     return value or None
 
 
-def _content(files: Form) -> Any:
+def _content(files: Files) -> UploadedFile:
     parts = files.get("content")
     if not parts:
         raise UploadError(400, "Missing required field 'content' (the file).")
     return parts[0]
 
 
-def file_from_form(form: Form, files: Form, uploader: str | None) -> tuple[DistributionFile, bytes]:
+def file_from_form(form: Fields, files: Files, uploader: str | None) -> tuple[DistributionFile, bytes]:
     """The record and content of a ``file_upload``; raises :class:`UploadError`."""
     if _field(form, "protocol_version") != "1":
         raise UploadError(400, "Unknown protocol version: use protocol_version 1.")
@@ -154,7 +154,7 @@ def _refuse_local(version: str, what: str) -> None:
                                "local versions cannot be uploaded to an index.")
 
 
-def docs_from_form(form: Form, files: Form) -> tuple[str, bytes]:
+def docs_from_form(form: Fields, files: Files) -> tuple[str, bytes]:
     """The normalized project name and zip archive of a ``doc_upload``."""
     name = _field(form, "name")
     assert name is not None

@@ -2,14 +2,15 @@
 
 Contents:
 
-- :class:`SMTPServer` (``_smtpserver``): the server, its settings
-  (credentials, size limit, configured refusals, STARTTLS or implicit TLS)
-  and the journal of :class:`ReceivedMessage` objects.
-- :class:`SMTPServerTestCase` (``_smtp_testcase``): the unittest mixin with
-  ``assertMailSent`` / ``assertNoMailSent`` (``_smtp_checks``, shared with
-  the ``fake_smtp`` fixture).
-- ``_smtpsession``: the SMTP conversation on one connection; ``_smtpauth``
-  its AUTH mechanisms; ``_smtpchannel`` its line I/O and the switch to TLS.
+- :class:`SMTPServer`: the server, on loopback in a thread of the test
+  process, with the settings a test changes (credentials, size limit,
+  configured refusals, STARTTLS or implicit TLS) and its journal,
+  :attr:`SMTPServer.messages`.
+- :class:`ReceivedMessage`: one message as it arrived: the envelope, the
+  raw data and the parsed message, who logged in and whether over TLS.
+- :class:`SMTPServerTestCase`: the unittest mixin, with ``assertMailSent``
+  and ``assertNoMailSent``; the ``fake_smtp`` pytest fixture words its
+  failures the same way.
 
 Example::
 

@@ -4,7 +4,7 @@ This module owns the bytes of an SMTP connection: reading CRLF-terminated
 lines through a read-ahead buffer of its own, enforcing the line limit,
 writing replies, and switching the socket to TLS (RFC 3207) with the
 read-ahead thrown away. It knows nothing of commands or session state:
-``_smtpsession`` does.
+the :class:`Session` on top of it does.
 
 Line limits: RFC 5321 4.5.3.1 sets 1000 octets (CRLF included) for text
 lines and asks servers to accept command lines of at least 512; RFC 4954 4

@@ -2,18 +2,19 @@
 
 ``SMTPServerTestCase`` (camelCase, ``self.fail``) and the ``fake_smtp``
 fixture (snake_case, ``AssertionError``) are two faces of these functions,
-so that a failure reads the same under either runner, as ``_checks`` does
-for requests. Each check takes the messages sent and returns the report
-when it fails; only the *hint* line on how to list everything differs
-between the faces. Matching and layout come from ``_matching``; nothing
-here knows unittest, pytest or sockets.
+so that a failure reads the same under either runner, as the request checks
+do for HTTP. Each check takes the messages sent and returns the report when
+it fails; only the *style* each face passes, saying how to list everything,
+differs. Nothing here knows unittest, pytest or sockets.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from .._matching import Criterion, Expectation, equal, format_report, plural, rank, shorten, tally
+from .._matching import (
+    Criterion, Expectation, ReportStyle, equal, format_report, plural, rank, shorten, tally,
+)
 from .server import ReceivedMessage
 
 __all__ = ["mail_sent", "no_mail_sent"]
@@ -23,7 +24,7 @@ __unittest = True  # hide this module's frames from test failure tracebacks
 
 def mail_sent(sent: list[ReceivedMessage], to: str | Sequence[str] | None = None,
               sender: str | None = None, subject: str | None = None, count: int | None = None,
-              *, limit: int | None, hint: str) -> tuple[ReceivedMessage | None, str | None]:
+              *, style: ReportStyle) -> tuple[ReceivedMessage | None, str | None]:
     """The most recent match and None; or None and the report when too few (or not *count*) match.
 
     *to* is an address, or a list of addresses that must all be among the
@@ -39,21 +40,18 @@ def mail_sent(sent: list[ReceivedMessage], to: str | Sequence[str] | None = None
         wanted += " " + expectation.description
     headline = (f"Expected {wanted}; "
                 f"{tally(len(matching), len(sent), 'sent message', 'no messages were sent.')}")
-    return None, _report(headline, rank(expectation, sent), "Closest sent messages", limit, hint)
+    return None, format_report(headline, rank(expectation, sent), _message_label,
+                               title="Closest sent messages", style=style)
 
 
-def no_mail_sent(sent: list[ReceivedMessage], *, limit: int | None, hint: str) -> str | None:
+def no_mail_sent(sent: list[ReceivedMessage], *, style: ReportStyle) -> str | None:
     """The report listing the messages sent, if any were."""
     if not sent:
         return None
     verb = "was" if len(sent) == 1 else "were"
-    return _report(f"Expected no mail to be sent; {plural(len(sent), 'message')} {verb} sent.",
-                   [(message, None) for message in sent], "Sent messages", limit, hint)
-
-
-def _report(headline: str, ranked: Sequence[tuple[ReceivedMessage, Any]], title: str,
-            limit: int | None, hint: str) -> str:
-    return format_report(headline, ranked, _message_label, title=title, limit=limit, hint=hint)
+    return format_report(f"Expected no mail to be sent; {plural(len(sent), 'message')} {verb} sent.",
+                         [(message, None) for message in sent], _message_label,
+                         title="Sent messages", style=style)
 
 
 def _mail_expectation(to: str | Sequence[str] | None, sender: str | None,

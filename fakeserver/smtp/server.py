@@ -2,8 +2,9 @@
 
 This module owns :class:`SMTPServer` and :class:`ReceivedMessage`: the
 settings a test changes (credentials, size limit, configured refusals, TLS),
-and recording what arrived. The conversation lives in ``_smtpsession``, the
-lifecycle (bind, accept, stop) in ``_serving``, the handshake in ``tls``. It
+and recording what arrived. The conversation on each connection is a
+:class:`Session`'s; binding, accepting and stopping are the server core's
+:class:`ServerThread`; the TLS context comes from :mod:`fakeserver.tls`. It
 knows nothing of unittest.
 """
 

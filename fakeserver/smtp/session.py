@@ -6,14 +6,15 @@ PIPELINING (RFC 2920), STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN (RFC 4954)
 extensions, reply codes for out-of-order, unknown and malformed commands,
 and the configured refusals. It knows nothing of sockets being accepted, of
 threads, or of how messages are recorded: it asks its :class:`SMTPHost`.
-Reading lines and switching to TLS is ``_smtpchannel``'s job.
+Reading lines and switching to TLS is its :class:`Channel`'s job.
 
-A command line over the limit of ``_smtpchannel`` (1000 octets, 12288 for
-``AUTH`` and its responses) gets 500. A data line over 1000 octets, not
-counting a transparency dot, is read and discarded to the end of the message, which then gets 500 and is not
-recorded: a client that relies on servers re-wrapping long lines is buggy,
-and a test should say so. Only ``<CRLF>.<CRLF>`` ends the data (a bare-LF
-``.`` does not, as in the SMTP-smuggling fixes of real servers).
+A command line over the channel's limit (1000 octets, 12288 for ``AUTH``
+and its responses) gets 500. A data line over 1000 octets, not counting a
+transparency dot, is read and discarded to the end of the message, which
+then gets 500 and is not recorded: a client that relies on servers
+re-wrapping long lines is buggy, and a test should say so. Only
+``<CRLF>.<CRLF>`` ends the data (a bare-LF ``.`` does not, as in the
+SMTP-smuggling fixes of real servers).
 """
 
 from __future__ import annotations

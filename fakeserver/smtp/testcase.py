@@ -2,9 +2,8 @@
 
 This module owns the unittest side of the fake SMTP server: starting and
 stopping it around a class, the per-test outbox, ``assertMailSent`` and
-``assertNoMailSent``. What those check and the failure text come from
-``_smtp_checks`` (shared with the pytest fixture); the server from
-``_smtpserver``. It knows nothing of sockets.
+``assertNoMailSent``, whose checks and failure text the ``fake_smtp``
+fixture shares. It knows nothing of sockets.
 """
 
 from __future__ import annotations
@@ -20,9 +19,6 @@ from ..tls import CA_FILE
 __all__ = ["SMTPServerTestCase"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
-
-#: How a long failure report tells the reader to list everything.
-_HINT = "set maxMessagesShown = None on the test case to see all"
 
 
 class SMTPServerTestCase(MixinBase):
@@ -75,8 +71,7 @@ class SMTPServerTestCase(MixinBase):
                                      users=cls.smtp_users, max_size=cls.smtp_max_size,
                                      starttls=cls.smtp_starttls, tls=cls.smtp_tls,
                                      require_tls=cls.smtp_require_tls)
-        cls.addClassCleanup(cls.smtp_server.stop)  # type: ignore[attr-defined]
-        cls.smtp_server.start()
+        cls._start_for_class(cls.smtp_server)
         cls.smtp_host, cls.smtp_port = cls.smtp_server.address
 
     def setUp(self) -> None:
@@ -114,11 +109,11 @@ class SMTPServerTestCase(MixinBase):
         :attr:`outbox`, where it is the ``message`` of one entry.
         """
         match, report = mail_sent(self.smtp_server.messages, to, sender, subject, count,
-                                  limit=self.maxMessagesShown, hint=_HINT)
+                                  style=self._style("maxMessagesShown"))
         self._check(report, msg)
         return match.message if match is not None else None
 
     def assertNoMailSent(self, msg: str | None = None) -> None:
         """Fail if any message was sent during this test, listing them."""
-        self._check(no_mail_sent(self.smtp_server.messages, limit=self.maxMessagesShown,
-                                 hint=_HINT), msg)
+        self._check(no_mail_sent(self.smtp_server.messages, style=self._style("maxMessagesShown")),
+                    msg)

@@ -1,31 +1,38 @@
-"""Stubs: say in the test what the server answers, and hear about every near miss.
+"""StubApp and Stub: say in the test what the server answers, and hear about every near miss.
 
-``StubApp`` is a WSGI app holding stubs, each an expectation on requests
-(``_matching``) and a script of answers (``_replies``). A request no stub
-matches is answered ``404`` with a report of the closest stubs and why each
-missed, and kept in :attr:`StubApp.unmatched` so that a test can fail on
-it. Knows nothing of unittest or of sockets beyond what faults need.
+A :class:`StubApp` is a WSGI app holding stubs, each an
+:class:`Expectation` on requests and a script of answers (:class:`Step`
+objects). A request no stub matches is answered ``404`` with a report of
+the closest stubs and why each missed, and kept in :attr:`StubApp.unmatched`
+so that a test can fail on it. Knows nothing of unittest or of sockets.
 """
 
 from __future__ import annotations
 
-import json as jsonlib
 import os
 import re
+import sys
 import threading
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from .._matching import Expectation, Mismatch, format_report, rank_by, request_expectation
-from .._journal.records import RecordedRequest, record_request
+from .._matching import (
+    Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
+    request_expectation,
+)
+from .._journal.recorder import record_request
+from .._journal.records import RecordedRequest
+from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
 
-__all__ = ["Response", "Stub", "StubApp"]
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+__all__ = ["Stub", "StubApp"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
-
-_REQUEST_KEYS = ("method", "path", "query", "headers", "body", "json", "form")
-_RESPONSE_KEYS = ("status", "headers", "body", "text", "json", "delay")
-_ENTRY_KEYS = ("request", "response", "times", "priority")
 
 
 class Stub:
@@ -149,23 +156,25 @@ class StubApp:
     # -- declaring ------------------------------------------------------------------
 
     def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
-             query: Any = None, headers: Any = None, body: bytes | str | None = None,
-             json: Any = None, form: Any = None,
-             predicate: Callable[[RecordedRequest], bool] | None = None,
-             times: int | None = None, priority: int = 0) -> Stub:
+             times: int | None = None, priority: int = 0,
+             **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
         *method* None (or ``"*"``) matches any method; *path* is a string, a
-        ``/items/{id}`` template or a compiled regex; *query*, *headers* and
-        *form* match as subsets; *json* by parsed equality; *predicate* is a
-        function of the :class:`RecordedRequest`. A stub with *times* expires
-        after that many answers. Without a response it answers 200, empty.
+        ``/items/{id}`` template or a compiled regex; the other criteria
+        (*query*, *headers*, *body*, *json*, *form*, *predicate*) are those
+        of :class:`RequestCriteria`. A stub with *times* expires after that
+        many answers. Without a response it answers 200, empty. Raises
+        TypeError for a keyword that is no criterion, *status* included:
+        the stub chooses the status, with :meth:`Stub.respond`.
         """
+        if "status" in criteria:
+            raise TypeError("a stub matches requests before they are answered, so it takes no "
+                            "status=; give the status it answers with to .respond(status)")
         method = None if method in (None, "*") else method.upper()
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1, not {times!r}")
-        expectation = request_expectation(path, method, query=query, headers=headers, body=body,
-                                          json=json, form=form, predicate=predicate)
+        expectation = request_expectation(path, method, **criteria)
         with self._lock:
             self._order += 1
             stub = Stub(self, method, path, expectation, times, priority, self._order)
@@ -202,7 +211,11 @@ class StubApp:
         self._interrupt.clear()
 
     def interrupt(self) -> None:
-        """Cut short every delay and dribble in progress (before stopping a server)."""
+        """Cut short every delay and dribble in progress (before stopping a server).
+
+        Implements the ``Interruptible`` protocol that ``AppRunner.stop()``
+        calls. Thread-safe; never blocks. :meth:`reset` re-arms the waits.
+        """
         self._interrupt.set()
 
     # -- serving -------------------------------------------------------------------------
@@ -240,8 +253,8 @@ class StubApp:
             return f"No stub matched {subject}; no stubs are declared."
         headline = f"No stub matched {subject}; {len(stubs)} stub{'s' * (len(stubs) != 1)} declared."
         return format_report(headline, rank_by(stubs, lambda stub: stub.mismatches(request)),
-                             lambda stub: stub.label, title="Closest stubs", limit=limit,
-                             hint="call near_miss_report(request, limit=None) to see all")
+                             lambda stub: stub.label, title="Closest stubs",
+                             style=ReportStyle(limit, _NEAR_MISS_HINT))
 
     # -- declarative stubs --------------------------------------------------------------
 
@@ -257,85 +270,11 @@ class StubApp:
 
         Request keys: method, path, query, headers, body, json, form; response
         keys: status, headers, body, text, json, delay; optional times and
-        priority. Raises ValueError naming the entry and the field at fault.
+        priority. Raises ValueError naming the entry and the field at fault,
+        having declared none of the file's stubs.
         """
-        with open(path, encoding="utf-8") as file:
-            try:
-                entries = jsonlib.load(file)
-            except ValueError as error:
-                raise ValueError(f"{path}: not valid JSON: {error}") from None
-        if not isinstance(entries, list):
-            raise ValueError(f"{path}: expected a list of stubs, not {type(entries).__name__}")
-        checked = [_check_entry(f"{path}: entry {index}", entry) for index, entry in enumerate(entries)]
-        return [self._declare(entry) for entry in checked]
-
-    def _declare(self, entry: dict[str, Any]) -> Stub:
-        request, response = entry["request"], dict(entry.get("response", {}))
-        status = response.pop("status", 200)
-        body = response.pop("body", None)
-        stub = self.stub(request.get("method"), request.get("path"), query=request.get("query"),
-                         headers=request.get("headers"), body=request.get("body"),
-                         json=request.get("json"), form=request.get("form"),
-                         times=entry.get("times"), priority=entry.get("priority", 0))
-        return stub.respond(status, body=body.encode("utf-8") if body is not None else None,
-                            **response)
+        return load_stub_file(self, path)
 
 
-def _check_entry(where: str, entry: Any) -> dict[str, Any]:
-    """Validate one declarative stub; ValueError names the field at fault."""
-    if not isinstance(entry, dict):
-        raise ValueError(f"{where}: expected an object, not {type(entry).__name__}")
-    _known_keys(where, entry, _ENTRY_KEYS)
-    request = entry.get("request")
-    if not isinstance(request, dict):
-        raise ValueError(f"{where}: 'request' must be an object")
-    response = entry.get("response", {})
-    if not isinstance(response, dict):
-        raise ValueError(f"{where}: 'response' must be an object")
-    _known_keys(f"{where}: request", request, _REQUEST_KEYS)
-    _known_keys(f"{where}: response", response, _RESPONSE_KEYS)
-    types: dict[str, tuple[Any, type | tuple[type, ...]]] = {
-        "request.method": (request.get("method"), str),
-        "request.path": (request.get("path"), str),
-        "request.query": (request.get("query"), dict),
-        "request.headers": (request.get("headers"), dict),
-        "request.body": (request.get("body"), str),
-        "request.form": (request.get("form"), dict),
-        "response.status": (response.get("status"), int),
-        "response.headers": (response.get("headers"), dict),
-        "response.body": (response.get("body"), str),
-        "response.text": (response.get("text"), str),
-        "response.delay": (response.get("delay"), (int, float)),
-        "times": (entry.get("times"), int),
-        "priority": (entry.get("priority"), int),
-    }
-    for field, (value, kind) in types.items():
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            expected = kind.__name__ if isinstance(kind, type) else "number"
-            raise ValueError(f"{where}: {field} must be {_JSON_NAMES.get(expected, expected)}, "
-                             f"not {value!r}")
-    for field, mapping, lists in (("request.query", request.get("query"), True),
-                                  ("request.form", request.get("form"), True),
-                                  ("request.headers", request.get("headers"), False),
-                                  ("response.headers", response.get("headers"), False)):
-        for key, value in (mapping or {}).items():
-            values = value if lists and isinstance(value, list) else [value]
-            if not all(isinstance(item, str) for item in values):
-                wanted = "a string or a list of strings" if lists else "a string"
-                raise ValueError(f"{where}: {field}[{key!r}] must be {wanted}, not {value!r}")
-    try:
-        Response(response.get("status", 200), body=b"" if "body" in response else None,
-                 text=response.get("text"), json=response.get("json"))
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{where}: response: {error}") from None
-    return entry
-
-
-_JSON_NAMES = {"str": "a string", "dict": "an object", "int": "an integer", "number": "a number"}
-
-
-def _known_keys(where: str, mapping: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(mapping) - set(allowed))
-    if unknown:
-        raise ValueError(f"{where}: unknown field {unknown[0]!r}; expected one of "
-                         f"{', '.join(allowed)}")
+#: How the near-miss report of an unmatched request says to list every stub.
+_NEAR_MISS_HINT = "call near_miss_report(request, limit=None) to see all"

@@ -12,8 +12,9 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+
+from .._http.wire import reason_phrase, write_head
 
 __all__ = ["FAULTS", "Response", "Step"]
 
@@ -73,17 +74,11 @@ class Response:
     @property
     def status_line(self) -> str:
         """``"201 Created"``; unknown codes get the reason ``Unknown``."""
-        try:
-            return f"{self.status} {HTTPStatus(self.status).phrase}"
-        except ValueError:
-            return f"{self.status} Unknown"
+        return f"{self.status} {reason_phrase(self.status)}"
 
     def to_bytes(self) -> bytes:
         """The whole response as HTTP/1.1 bytes, closing the connection (for faults)."""
-        head = [f"HTTP/1.1 {self.status_line}\r\n"]
-        head.extend(f"{name}: {value}\r\n" for name, value in self.headers)
-        head.append("Connection: close\r\n\r\n")
-        return "".join(head).encode("latin-1") + self.body
+        return write_head(self.status, [*self.headers, ("Connection", "close")]) + self.body
 
     def __repr__(self) -> str:
         return f"<Response {self.status_line} {len(self.body)} bytes>"
@@ -128,8 +123,7 @@ def _inject(kind: str, sock: socket.socket, response: Response, pause: float,
     elif kind == "malformed":
         sock.sendall(MALFORMED)
     elif kind == "truncate":
-        head = (f"HTTP/1.1 {response.status_line}\r\n"
-                f"Content-Length: {len(response.body) + 1024}\r\n\r\n").encode("latin-1")
+        head = write_head(response.status, [("Content-Length", str(len(response.body) + 1024))])
         sock.sendall(head + response.body)
     elif kind == "dribble":
         data = response.to_bytes()

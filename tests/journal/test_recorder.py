@@ -12,7 +12,9 @@ import uuid
 from contextlib import closing
 
 from fakeserver import AppRunner, Recorder
-from tests.support import echo_app, failing_app, open_fd_count, read_body, streaming_app
+from tests.support import (
+    ClosingApp, echo_app, failing_app, open_fd_count, read_body, streaming_app,
+)
 
 
 def json_app(environ, start_response):
@@ -189,23 +191,11 @@ class StreamingTest(RecorderCase):
         self.assertEqual(self.recorded()[0].response.body, b"one,two,three")
 
     def test_close_of_the_app_iterable_is_called(self) -> None:
-        closed = threading.Event()
-
-        class Result:
-            def __iter__(self):
-                yield b"x"
-
-            def close(self):
-                closed.set()
-
-        def app(environ, start_response):
-            start_response("200 OK", [])
-            return Result()
-
+        app = ClosingApp(b"x")
         self.recorder.app = app
         urllib.request.urlopen(self.runner.url).close()
         self.recorded()
-        self.assertTrue(closed.is_set())
+        self.assertTrue(app.closed.is_set())
 
     def test_single_item_list_keeps_its_content_length(self) -> None:
         self.recorder.app = lambda environ, start_response: (

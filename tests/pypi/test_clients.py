@@ -17,7 +17,7 @@ from typing import Sequence
 
 from fakeserver.pypi import PackageIndexTestCase
 from tests.support import import_extra
-from tests.pypi.test_index import build_sdist, build_wheel
+from tests.support.distributions import build_sdist, build_wheel
 
 
 def _clean(env: dict[str, str]) -> dict[str, str]:

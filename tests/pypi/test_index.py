@@ -7,172 +7,19 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import socket
-import tarfile
 import tempfile
 import threading
 import unittest
-import urllib.error
 import urllib.request
 import zipfile
-from typing import Any, NamedTuple
+from typing import Any
 
 from fakeserver import AppRunner, ServerTestCase
 from fakeserver.pypi import PackageIndex, PackageIndexTestCase
-from tests.support import assert_outer_server_survives
-
-_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-# -- distributions built by code ---------------------------------------------------
-
-def _escaped(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def _metadata(name: str, version: str, requires_python: str | None) -> bytes:
-    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
-             f"Summary: The {name} test package"]
-    if requires_python:
-        lines.append(f"Requires-Python: {requires_python}")
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def build_wheel(name: str = "demo", version: str = "1.0",
-                requires_python: str | None = ">=3.8") -> tuple[str, bytes]:
-    """A valid pure-Python wheel: a module, METADATA, WHEEL and RECORD; byte-for-byte reproducible."""
-    dist_info = f"{_escaped(name)}-{version}.dist-info"
-    members = {
-        f"{_escaped(name)}.py": f"VERSION = {version!r}\n".encode(),
-        f"{dist_info}/METADATA": _metadata(name, version, requires_python),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: fakeserver-tests\n"
-                              b"Root-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = "".join(
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
-        f"{len(data)}\n" for path, data in members.items())
-    members[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in members.items():
-            archive.writestr(zipfile.ZipInfo(path, _EPOCH), data)
-    return f"{_escaped(name)}-{version}-py3-none-any.whl", buffer.getvalue()
-
-
-_BACKEND = b'''"""Builds the wheel by copying the one shipped inside: no network, no setuptools."""
-import os
-import shutil
-
-WHEEL = %r
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), WHEEL), wheel_directory)
-    return WHEEL
-'''
-
-
-def build_sdist(name: str = "demo", version: str = "1.0",
-                requires_python: str | None = ">=3.8") -> tuple[str, bytes]:
-    """A PEP 625 sdist with PKG-INFO whose in-tree backend pip can build offline."""
-    wheel_name, wheel = build_wheel(name, version, requires_python)
-    root = f"{_escaped(name)}-{version}"
-    members = {
-        "PKG-INFO": _metadata(name, version, requires_python),
-        "pyproject.toml": b'[build-system]\nrequires = []\nbuild-backend = "backend"\n'
-                          b'backend-path = ["."]\n',
-        "backend.py": _BACKEND % wheel_name,
-        wheel_name: wheel,
-    }
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
-        for path, data in members.items():
-            info = tarfile.TarInfo(f"{root}/{path}")
-            info.size, info.mtime, info.mode = len(data), 0, 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return f"{root}.tar.gz", buffer.getvalue()
-
-
-# -- clients -------------------------------------------------------------------------
-
-_BOUNDARY = "--------------GHSKFJDLGDS7543FJKLFHRE75642756743254"
-
-
-def distutils_upload(url: str, filename: str, data: bytes, *, auth: tuple[str, str] | None = None,
-                     action: str = "file_upload", **fields: Any) -> Reply:
-    """POST as ``setup.py upload`` did: its multipart layout, md5_digest, Basic auth.
-
-    *fields* override or (with None) drop the metadata distutils sent.
-    """
-    name, version = fields.pop("name", "demo"), fields.pop("version", "1.0")
-    form: dict[str, Any] = {
-        ":action": action, "protocol_version": "1", "metadata_version": "1.0",
-        "name": name, "version": version, "summary": "The demo test package",
-        "home_page": "https://example.com/demo", "author": "Ann", "author_email": "ann@example.com",
-        "license": "MIT", "description": "Long text", "keywords": "", "platform": "UNKNOWN",
-        "classifiers": ["Programming Language :: Python :: 3", "License :: OSI Approved"],
-        "requires_python": ">=3.8", "comment": "",
-        "filetype": "bdist_wheel" if filename.endswith(".whl") else "sdist",
-        "pyversion": "py3" if filename.endswith(".whl") else "",
-        "md5_digest": hashlib.md5(data).hexdigest(),
-        "sha256_digest": hashlib.sha256(data).hexdigest(),
-        "content": (filename, data),
-    }
-    form.update(fields)
-    body = io.BytesIO()
-    for key, values in form.items():
-        for value in values if isinstance(values, list) else [values]:
-            if value is None:
-                continue
-            title = f'\r\nContent-Disposition: form-data; name="{key}"'
-            if isinstance(value, tuple):
-                title += f'; filename="{value[0]}"'
-                value = value[1]
-            else:
-                value = str(value).encode("utf-8")
-            body.write(b"\r\n--" + _BOUNDARY.encode() + title.encode() + b"\r\n\r\n" + value)
-    body.write(b"\r\n--" + _BOUNDARY.encode() + b"--\r\n")
-    request = urllib.request.Request(url, data=body.getvalue(), headers={
-        "Content-type": f"multipart/form-data; boundary={_BOUNDARY}"})
-    if auth is not None:
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    return fetch(request)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-class Reply(NamedTuple):
-    status: int
-    reason: str
-    headers: Any
-    body: bytes
-
-
-def fetch(request: urllib.request.Request | str, headers: dict[str, str] | None = None,
-          method: str | None = None) -> Reply:
-    """One exchange, redirects not followed."""
-    if isinstance(request, str):
-        request = urllib.request.Request(request, headers=headers or {}, method=method)
-    try:
-        with _OPENER.open(request) as response:
-            return Reply(response.status, response.reason, response.headers, response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return Reply(error.code, error.reason, error.headers, error.read())
-
+from tests.support import assert_outer_server_survives, failure_message, run_case
+from tests.support.distributions import Reply, build_sdist, build_wheel, distutils_upload, fetch
 
 USERS = {"__token__": "pypi-secret", "ann": "pw"}
 TOKEN = ("__token__", "pypi-secret")
@@ -591,13 +438,6 @@ class DirectoryTest(IndexTest):
         self.assertTrue(os.path.exists(victim))
 
 
-def run_case(case: type) -> unittest.TestResult:
-    """Run a test case class quietly and return its result."""
-    result = unittest.TestResult()
-    unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
-    return result
-
-
 class PackageIndexTestCaseTest(PackageIndexTestCase, unittest.TestCase):
     index_users = USERS
 
@@ -619,40 +459,36 @@ class PackageIndexTestCaseTest(PackageIndexTestCase, unittest.TestCase):
     def test_assert_uploaded_lists_the_closest_uploads(self) -> None:
         self.upload(build_wheel(version="1.1"), version="1.1")
         self.upload(build_sdist())
-        with self.assertRaises(AssertionError) as caught:
-            self.assertUploaded("demo", "1.0", "bdist_wheel")
-        self.assertEqual(str(caught.exception), "\n".join([
+        failure = failure_message(self, self.assertUploaded, "demo", "1.0", "bdist_wheel")
+        self.assertEqual(failure, "\n".join([
             "Expected an upload of demo 1.0 (bdist_wheel); 0 of 2 uploads match.",
             "Closest uploads:",
             "  demo 1.1 bdist_wheel     version '1.1' != '1.0'",
             "  demo 1.0 sdist           filetype 'sdist' != 'bdist_wheel'",
         ]))
-        with self.assertRaises(AssertionError) as caught:
-            self.assertUploaded("other", msg="the release script uploads other")
-        self.assertEqual(str(caught.exception), "\n".join([
+        failure = failure_message(self, self.assertUploaded, "other",
+                                  msg="the release script uploads other")
+        self.assertEqual(failure, "\n".join([
             "Expected an upload of other; 0 of 2 uploads match.",
             "Closest uploads:",
             "  demo 1.1 bdist_wheel     name 'demo' != 'other'",
             "  demo 1.0 sdist           name 'demo' != 'other' : the release script uploads other",
         ]))
-        with self.assertRaises(AssertionError) as caught:
-            self.assertNotUploaded("DEMO", filetype="sdist")
-        self.assertEqual(str(caught.exception), "\n".join([
+        failure = failure_message(self, self.assertNotUploaded, "DEMO", filetype="sdist")
+        self.assertEqual(failure, "\n".join([
             "Expected no upload of DEMO (sdist); 1 of 2 uploads matches.",
             "Matching uploads:",
             "  demo 1.0 sdist           (matches)",
         ]))
 
     def test_messages_when_nothing_was_uploaded_and_when_capped(self) -> None:
-        with self.assertRaises(AssertionError) as caught:
-            self.assertUploaded("demo")
-        self.assertEqual(str(caught.exception), "Expected an upload of demo; nothing was uploaded.")
+        failure = failure_message(self, self.assertUploaded, "demo")
+        self.assertEqual(failure, "Expected an upload of demo; nothing was uploaded.")
         for minor in range(3):
             self.upload(build_wheel(version=f"0.{minor}"), version=f"0.{minor}")
         self.maxUploadsShown = 1
-        with self.assertRaises(AssertionError) as caught:
-            self.assertUploaded("demo", "1.0")
-        self.assertEqual(str(caught.exception), "\n".join([
+        failure = failure_message(self, self.assertUploaded, "demo", "1.0")
+        self.assertEqual(failure, "\n".join([
             "Expected an upload of demo 1.0; 0 of 3 uploads match.",
             "Closest uploads:",
             "  demo 0.0 bdist_wheel     version '0.0' != '1.0'",

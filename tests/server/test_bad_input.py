@@ -82,6 +82,14 @@ class BadInputTest(unittest.TestCase):
     def test_body_over_the_limit(self) -> None:
         self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413, "over the limit")
 
+    def test_the_answer_is_named_as_rfc_9110_names_it_on_every_python(self) -> None:
+        response = self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413,
+                                "over the limit")
+        self.assertEqual(response, b"HTTP/1.1 413 Content Too Large\r\n"
+                                   b"Content-Type: text/plain; charset=latin-1\r\n"
+                                   b"Content-Length: 65\r\nConnection: close\r\n\r\n"
+                                   b"413 Content Too Large: body of 5000 bytes over the limit of 1000\n")
+
     def test_chunked_body_over_the_limit(self) -> None:
         chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
         self.refused(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2, 413,

@@ -256,6 +256,20 @@ class AppMistakeTest(unittest.TestCase):
         self.assertEqual(self.status(runner), 500)
         self.assertIn("invalid characters in header", str(runner.errors[0]))
 
+    def test_a_head_that_cannot_be_sent_is_replaced_by_a_clean_500(self) -> None:
+        def app(environ, start_response):  # no length known: the body would be chunked
+            start_response("200 OK", [("X-Price", "5 \u20ac")])  # not Latin-1
+            yield b"streamed"
+
+        with AppRunner(app) as runner, self.assertLogs("fakeserver", "WARNING"):
+            response = exchange(runner.address, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status_of(response), 500)
+        self.assertNotIn(b"chunked", response)
+        self.assertTrue(response.endswith(
+            b"Content-Length: 63\r\nConnection: close\r\n\r\n"
+            b"500 Internal Server Error: the application raised an exception\n"), response)
+        self.assertIsInstance(runner.errors[0], UnicodeEncodeError)
+
 
 class FramingTest(ServerCase):
     def test_underscore_names_never_frame_the_body(self) -> None:

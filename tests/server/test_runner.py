@@ -156,6 +156,34 @@ class AppRunnerTest(unittest.TestCase):
         client.join(5)
         self.assertEqual(results, [b"late"])
 
+    def test_stop_interrupts_an_app_waiting_on_its_own(self) -> None:
+        class WaitingApp:
+            """Waits as a delayed stub does, until the request is done or stop() interrupts."""
+
+            def __init__(self) -> None:
+                self.entered, self.interrupted = threading.Event(), threading.Event()
+
+            def __call__(self, environ, start_response):
+                self.entered.set()
+                self.interrupted.wait(30)
+                start_response("200 OK", [("Content-Length", "4")])
+                return [b"done"]
+
+            def interrupt(self) -> None:
+                self.interrupted.set()
+
+        app = WaitingApp()
+        runner = AppRunner(app)
+        runner.start()
+        results: list[bytes] = []
+        client = threading.Thread(
+            target=lambda: results.append(urllib.request.urlopen(runner.url, timeout=10).read()))
+        client.start()
+        self.assertTrue(app.entered.wait(5))
+        assert_stops_promptly(self, runner)  # without interrupt(): the full 10 s timeout
+        client.join(5)
+        self.assertEqual(results, [b"done"])
+
     def test_in_flight_request_over_its_time_is_cut_off(self) -> None:
         entered = threading.Event()
 

@@ -5,53 +5,19 @@ from __future__ import annotations
 import base64
 import os
 import smtplib
-import socket
 import threading
 import time
 import unittest
 from email.message import EmailMessage
 
 from fakeserver.smtp import ReceivedMessage, SMTPServer
+from tests.support.smtp import RawSMTPClient
 
 TIMEOUT = 5.0
 
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-class RawClient:
-    """A line-level SMTP client: sends bytes as given, reads replies."""
-
-    def __init__(self, address: tuple[str, int]) -> None:
-        self.sock = socket.create_connection(address, timeout=TIMEOUT)
-        self.reader = self.sock.makefile("rb")
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def reply(self) -> tuple[int, str] | None:
-        """The next reply as (code, lines joined by newlines); None if the server closed."""
-        lines = []
-        while True:
-            line = self.reader.readline()
-            if not line:
-                return None
-            lines.append(line[4:].decode("utf-8").rstrip("\r\n"))
-            if line[3:4] != b"-":
-                return int(line[:3]), "\n".join(lines)
-
-    def command(self, line: bytes | str) -> tuple[int, str] | None:
-        self.send((line.encode("utf-8") if isinstance(line, str) else line) + b"\r\n")
-        return self.reply()
-
-    def code(self, line: bytes | str) -> int | None:
-        reply = self.command(line)
-        return None if reply is None else reply[0]
-
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
 
 
 class ServerTestCase(unittest.TestCase):
@@ -70,15 +36,15 @@ class ServerTestCase(unittest.TestCase):
         self.addCleanup(client.close)
         return client
 
-    def raw(self, ehlo: bool = True) -> RawClient:
-        client = RawClient(self.server.address)
+    def raw(self, ehlo: bool = True) -> RawSMTPClient:
+        client = RawSMTPClient(self.server.address, timeout=TIMEOUT)
         self.addCleanup(client.close)
         self.assertEqual(client.reply()[0], 220)
         if ehlo:
             self.assertEqual(client.code("EHLO client.example"), 250)
         return client
 
-    def start_transaction(self, client: RawClient, *params: str) -> None:
+    def start_transaction(self, client: RawSMTPClient, *params: str) -> None:
         self.assertEqual(client.code(" ".join(("MAIL FROM:<ann@example.com>",) + params)), 250)
         self.assertEqual(client.code("RCPT TO:<bob@example.com>"), 250)
 
@@ -267,11 +233,11 @@ class AuthTest(ServerTestCase):
 
     def test_plain_and_login_after_a_challenge(self) -> None:
         client = self.raw()
-        self.assertEqual(client.command("AUTH PLAIN"), (334, ""))
+        self.assertEqual(client.command("AUTH PLAIN"), (334, [""]))
         self.assertEqual(client.code(b64("\0ann\0secret")), 235)
         client = self.raw()
-        self.assertEqual(client.command("AUTH LOGIN"), (334, "VXNlcm5hbWU6"))
-        self.assertEqual(client.command(b64("ann")), (334, "UGFzc3dvcmQ6"))
+        self.assertEqual(client.command("AUTH LOGIN"), (334, ["VXNlcm5hbWU6"]))
+        self.assertEqual(client.command(b64("ann")), (334, ["UGFzc3dvcmQ6"]))
         self.assertEqual(client.code(b64("secret")), 235)
 
     def test_smtplib_login(self) -> None:
@@ -330,11 +296,11 @@ class AuthTest(ServerTestCase):
         raw = self.raw()
         with self.assertLogs("fakeserver", "WARNING"):
             self.assertEqual(raw.command("AUTH PLAIN " + "A" * 12_300),
-                             (500, "Line too long (the limit is 12288 octets for AUTH)"))
+                             (500, ["Line too long (the limit is 12288 octets for AUTH)"]))
             self.assertEqual(raw.code("AUTH LOGIN"), 334)
             self.assertEqual(raw.code("A" * 12_300), 500)
             self.assertEqual(raw.command("NOOP " + "x" * 2000),
-                             (500, "Line too long (the limit is 1000 octets)"))
+                             (500, ["Line too long (the limit is 1000 octets)"]))
         self.assertEqual(raw.code("NOOP"), 250)
 
     def test_any_credentials_when_users_is_none(self) -> None:
@@ -351,7 +317,7 @@ class ProtocolErrorTest(ServerTestCase):
 
     server_options = {"max_size": 1000}
 
-    def assertCodes(self, client: RawClient, expected: dict[str, int]) -> None:
+    def assertCodes(self, client: RawSMTPClient, expected: dict[str, int]) -> None:
         with self.assertLogs("fakeserver", "WARNING"):
             for line, code in expected.items():
                 self.assertEqual(client.code(line), code, line)
@@ -524,9 +490,9 @@ class RefusalTest(ServerTestCase):
 
     def test_greeting_554_then_503_until_quit(self) -> None:
         self.server.fail_with = {"connect": (554, "no service")}
-        client = RawClient(self.server.address)
+        client = RawSMTPClient(self.server.address, timeout=TIMEOUT)
         self.addCleanup(client.close)
-        self.assertEqual(client.reply(), (554, "no service"))
+        self.assertEqual(client.reply(), (554, ["no service"]))
         with self.assertLogs("fakeserver", "WARNING"):
             self.assertEqual(client.code("EHLO client.example"), 503)
         self.assertEqual(client.code("QUIT"), 221)
@@ -586,7 +552,7 @@ class LifecycleTest(unittest.TestCase):
         threads, open_fds = threading.active_count(), len(os.listdir(fds))
         for _ in range(20):
             with SMTPServer() as server:
-                idle = RawClient(server.address)
+                idle = RawSMTPClient(server.address, timeout=TIMEOUT)
                 with smtplib.SMTP(*server.address, timeout=TIMEOUT) as client:
                     client.sendmail("ann@example.com", ["bob@example.com"], b"\r\nhi\r\n")
             idle.close()

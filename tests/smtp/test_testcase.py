@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 from fakeserver import ServerTestCase
 from fakeserver.smtp import ReceivedMessage, SMTPServer, SMTPServerTestCase
-from tests.support import assert_outer_server_survives
+from tests.support import assert_outer_server_survives, failure_message, run_case
 
 TIMEOUT = 5.0
 
@@ -36,13 +36,6 @@ def send_welcome(host: str, port: int) -> None:
          "Follow the link to activate your account.")
 
 
-def run_case(case: type[unittest.TestCase]) -> unittest.TestResult:
-    """Run a test case class as a runner does, class fixtures included."""
-    result = unittest.TestResult()
-    unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
-    return result
-
-
 def alive(name: str) -> bool:
     """True if a thread called *name* is running."""
     return any(thread.name == name for thread in threading.enumerate())
@@ -64,9 +57,7 @@ class MailTestCase(SMTPServerTestCase, unittest.TestCase):
         send(self.smtp_host, self.smtp_port, sender, recipients, subject, body)
 
     def assertFailure(self, expected: str, assertion, *args, **kwargs) -> None:
-        with self.assertRaises(self.failureException) as caught:
-            assertion(*args, **kwargs)
-        self.assertEqual(str(caught.exception), expected)
+        self.assertEqual(failure_message(self, assertion, *args, **kwargs), expected)
 
 
 class AssertMailSentTest(MailTestCase):
@@ -352,15 +343,11 @@ class CombinedTest(ServerTestCase, SMTPServerTestCase, unittest.TestCase):
         send_welcome(self.smtp_host, self.smtp_port)
         self.assertRequested("/signup", "GET")
         self.assertMailSent(to="ann@example.com", subject="Welcome")
-        with self.assertRaises(self.failureException) as caught:
-            self.assertNoMailSent()
-        self.assertEqual(str(caught.exception),
+        self.assertEqual(failure_message(self, self.assertNoMailSent),
                          "Expected no mail to be sent; 1 message was sent.\n"
                          "Sent messages:\n"
                          "  hello@example.com -> ann@example.com 'Welcome'")
-        with self.assertRaises(self.failureException) as caught:
-            self.assertRequested("/login")
-        self.assertEqual(str(caught.exception),
+        self.assertEqual(failure_message(self, self.assertRequested, "/login"),
                          "Expected a request matching /login; 0 of 1 recorded request match.\n"
                          "Closest recorded requests:\n"
                          "  GET /signup         path '/signup' != '/login'")

@@ -16,43 +16,10 @@ from tests.support import (
     assert_nothing_left, assert_stops_promptly, CapturedWarnings, open_fd_count,
     wait_for_server_threads,
 )
+from tests.support.smtp import RawSMTPClient
 
 TIMEOUT = 5.0
 MESSAGE = b"Subject: hi\r\n\r\nhello\r\n"
-
-
-class LineClient:
-    """A raw SMTP client that can switch to TLS; sends bytes exactly as given."""
-
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext | None = None) -> None:
-        self.sock = socket.create_connection(address, timeout=TIMEOUT)
-        if context is not None:
-            self.start_tls(context)
-        self._buffer = b""
-
-    def start_tls(self, context: ssl.SSLContext) -> None:
-        self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
-
-    def reply(self) -> tuple[int, list[str]]:
-        """The next reply: its code and its lines of text."""
-        lines = []
-        while True:
-            while b"\r\n" not in self._buffer:
-                data = self.sock.recv(4096)
-                if not data:
-                    raise ConnectionError(f"closed after {lines!r}")
-                self._buffer += data
-            line, self._buffer = self._buffer.split(b"\r\n", 1)
-            lines.append(line[4:].decode())
-            if line[3:4] != b"-":
-                return int(line[:3]), lines
-
-    def command(self, line: str) -> tuple[int, list[str]]:
-        self.sock.sendall(line.encode() + b"\r\n")
-        return self.reply()
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 class TLSServerTestCase(unittest.TestCase):
@@ -73,13 +40,13 @@ class TLSServerTestCase(unittest.TestCase):
         self.addCleanup(client.close)
         return client
 
-    def raw(self, server: SMTPServer, context: ssl.SSLContext | None = None) -> LineClient:
-        client = LineClient(server.address, context)
+    def raw(self, server: SMTPServer, context: ssl.SSLContext | None = None) -> RawSMTPClient:
+        client = RawSMTPClient(server.address, context, timeout=TIMEOUT)
         self.addCleanup(client.close)
         self.assertEqual(client.reply()[0], 220)
         return client
 
-    def raw_after_starttls(self, server: SMTPServer) -> LineClient:
+    def raw_after_starttls(self, server: SMTPServer) -> RawSMTPClient:
         client = self.raw(server)
         self.assertEqual(client.command("EHLO client.example")[0], 250)
         self.assertEqual(client.command("STARTTLS"), (220, ["Ready to start TLS"]))

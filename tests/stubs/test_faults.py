@@ -10,7 +10,7 @@ import urllib.request
 from contextlib import closing
 
 from fakeserver import ServerTestCase
-from tests.support import import_extra
+from tests.support import exchange, import_extra
 
 
 class FaultTest(ServerTestCase, unittest.TestCase):
@@ -55,6 +55,12 @@ class FaultTest(ServerTestCase, unittest.TestCase):
         with urllib.request.urlopen(self.url("/short"), timeout=5) as response:
             with self.assertRaises(http.client.IncompleteRead):
                 response.read()
+
+    def test_truncate_promises_more_than_it_sends(self) -> None:
+        self.stub("GET", "/short").respond(422, text="abc").fault("truncate")
+        response = exchange(self.server.address, b"GET /short HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(response, b"HTTP/1.1 422 Unprocessable Content\r\n"
+                                   b"Content-Length: 1027\r\n\r\nabc")
 
     def test_dribble(self) -> None:
         body = b"x" * 100

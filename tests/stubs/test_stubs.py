@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -15,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from fakeserver import AppRunner, Recorder, Response, ServerTestCase, StubApp
-from tests.support import echo_app
+from tests.support import echo_app, run_case
 
 
 def call(url: str, data: bytes | None = None, headers: dict | None = None,
@@ -28,11 +27,6 @@ def call(url: str, data: bytes | None = None, headers: dict | None = None,
     except urllib.error.HTTPError as error:
         with error:
             return error.code, error.read(), dict(error.headers)
-
-
-def run_case(case: type) -> unittest.TestResult:
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
-    return unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
 
 
 class IssueExampleTest(ServerTestCase, unittest.TestCase):
@@ -374,6 +368,18 @@ class MisuseTest(unittest.TestCase):
             stubs.stub("GET", "/").respond(body=b"x", json=1)
         with self.assertRaisesRegex(TypeError, "use text= for str"):
             stubs.stub("GET", "/").respond(body="x")
+
+    def test_criteria_a_stub_cannot_match(self) -> None:
+        stubs = StubApp()
+        with self.assertRaises(TypeError) as caught:
+            stubs.stub("GET", "/", status=200)  # type: ignore[call-arg]
+        self.assertEqual(str(caught.exception),
+                         "a stub matches requests before they are answered, so it takes no "
+                         "status=; give the status it answers with to .respond(status)")
+        with self.assertRaisesRegex(TypeError, "unknown request criterion 'header'; expected one "
+                                               "of query, headers, body, json, form, status"):
+            stubs.stub("GET", "/", header={"X-Key": "k"})  # type: ignore[call-arg]
+        self.assertEqual(stubs.stubs, [])
 
 
 class ThreadSafetyTest(unittest.TestCase):

@@ -143,7 +143,7 @@ def test_unused_stub(fake_http):
 
 MAIL_AND_UPLOADS = '''
 import smtplib
-from tests.pypi.test_index import build_sdist, build_wheel, distutils_upload
+from tests.support.distributions import build_sdist, build_wheel, distutils_upload
 
 def send(fake_smtp, to, subject):
     with smtplib.SMTP(*fake_smtp.address, timeout=10) as client:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
@@ -11,15 +10,10 @@ import unittest
 import urllib.request
 
 from fakeserver import ServerTestCase
+from fakeserver._matching import ExchangeCriteria
 from tests.support import (
-    assert_outer_server_survives, echo_app, failing_app, import_extra, server_threads,
+    assert_outer_server_survives, echo_app, failing_app, import_extra, run_case, server_threads,
 )
-
-
-def run_case(case: type) -> unittest.TestResult:
-    """Run a test class through unittest's own runner, quietly."""
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
-    return unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
 
 
 def get(url: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None) -> bytes:
@@ -342,6 +336,16 @@ class AssertionFailureTest(ServerTestCase, unittest.TestCase):
             Expected 2 requests; 1 request recorded.
             Recorded requests:
               GET /one"""))
+
+    def test_unknown_criterion_names_the_valid_ones(self) -> None:
+        with self.assertRaises(TypeError) as caught:
+            self.assertRequested("/x", colour="red")  # type: ignore[call-arg]
+        self.assertEqual(str(caught.exception), "unknown request criterion 'colour'; expected one "
+                                                "of query, headers, body, json, form, status, predicate")
+        # Every criterion the signatures declare is one the matching knows (None: any value).
+        for name in ExchangeCriteria.__annotations__:
+            with self.subTest(criterion=name):
+                self.assertNotRequested("/x", **{name: None})
 
     def test_requests_in_order(self) -> None:
         get(self.url("/login"), b"")

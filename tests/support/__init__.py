@@ -1,4 +1,8 @@
-"""Helpers shared by the test modules: small WSGI apps and raw-socket clients."""
+"""Helpers shared by the test modules: small WSGI apps, raw-socket clients, running test classes.
+
+Distributions and the upload client of the package index tests are in
+``tests.support.distributions``; the raw SMTP client in ``tests.support.smtp``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import socket
 import threading
 import time
 import unittest
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 def echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -48,6 +52,34 @@ def streaming_app(environ: dict[str, Any], start_response: Callable[..., Any]):
 def failing_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """Raise, as a buggy app does."""
     raise ZeroDivisionError("the app divided by zero")
+
+
+class ClosingApp:
+    """A WSGI app answering *chunks* from an iterable with a ``close()`` method.
+
+    :attr:`closed` is set when, and only when, the server calls that
+    ``close()``, as PEP 3333 requires of it (running out of chunks does not).
+    """
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = chunks
+        self.closed = threading.Event()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> _Closable:
+        start_response("200 OK", [])
+        return _Closable(self.chunks, self.closed)
+
+
+class _Closable:
+    def __init__(self, chunks: tuple[bytes, ...], closed: threading.Event) -> None:
+        self._chunks = chunks
+        self._closed = closed
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    def close(self) -> None:
+        self._closed.set()
 
 
 def exchange(address: tuple, data: bytes, *, shut_write: bool = True, timeout: float = 5.0) -> bytes:
@@ -208,3 +240,26 @@ def assert_stops_promptly(test: Any, *servers: Any, within: float = 1.0) -> None
         server.stop(timeout=10)
     test.assertLess(time.monotonic() - started, within)
     test.assertEqual(server_threads(), [])
+
+
+def run_case(case: type) -> unittest.TestResult:
+    """Run the test class *case* quietly, as a runner does (class fixtures included).
+
+    For tests of the mixins: what a test of theirs passes, fails or errors
+    with is in the returned result.
+    """
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
+    return result
+
+
+def failure_message(test: unittest.TestCase, assertion: Callable[..., object],
+                    *args: Any, **kwargs: Any) -> str:
+    """The message *assertion* fails with when called with *args* and *kwargs*.
+
+    Fails *test* if the assertion passes, or raises anything but the
+    test's ``failureException``.
+    """
+    with test.assertRaises(test.failureException) as caught:
+        assertion(*args, **kwargs)
+    return str(caught.exception)
