@@ -18,7 +18,7 @@ from .replies import Response
 if TYPE_CHECKING:
     from .app import Stub, StubApp
 
-__all__ = ["load_stub_file"]
+__all__ = ["declare_stub", "load_stub_file", "read_stub_file"]
 
 _REQUEST_KEYS = ("method", "path", "query", "headers", "body", "json", "form")
 _RESPONSE_KEYS = ("status", "headers", "body", "text", "json", "delay")
@@ -31,6 +31,19 @@ def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
     Raises ValueError naming the entry and the field at fault, or OSError
     when the file cannot be read.
     """
+    return [declare_stub(app, entry) for _, entry in read_stub_file(path)]
+
+
+def read_stub_file(path: str | os.PathLike) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of the JSON stub file at *path*, each checked, with where it is.
+
+    *Where* is ``"FILE: entry N"``, for the caller's own errors about the
+    entry to begin as these do. Declares nothing: a caller placing the
+    entries elsewhere (on the host of a full URL, say) declares them with
+    :func:`declare_stub` once every one is checked. Raises ValueError
+    naming the entry and the field at fault, or OSError when the file
+    cannot be read.
+    """
     with open(path, encoding="utf-8") as file:
         try:
             entries = jsonlib.load(file)
@@ -38,11 +51,15 @@ def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
             raise ValueError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of stubs, not {type(entries).__name__}")
-    checked = [_check_entry(f"{path}: entry {index}", entry) for index, entry in enumerate(entries)]
-    return [_declare(app, entry) for entry in checked]
+    checked = []
+    for index, entry in enumerate(entries):
+        where = f"{path}: entry {index}"
+        checked.append((where, _check_entry(where, entry)))
+    return checked
 
 
-def _declare(app: StubApp, entry: dict[str, Any]) -> Stub:
+def declare_stub(app: StubApp, entry: dict[str, Any]) -> Stub:
+    """Declare on *app* the stub of one entry that :func:`read_stub_file` checked."""
     request, response = dict(entry["request"]), dict(entry.get("response", {}))
     method, path = request.pop("method", None), request.pop("path", None)
     status = response.pop("status", 200)
