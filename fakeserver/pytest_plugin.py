@@ -4,7 +4,8 @@ Registered through the ``pytest11`` entry point, so installing fakeserver
 is enough (in a checkout: ``pytest -p fakeserver.pytest_plugin``). This is
 the only module that imports pytest, and only pytest imports it. It holds
 only fixtures and hooks; what they give is a :class:`FakeServer`, a
-:class:`FakePackageIndex` or a :class:`FakeSMTPServer`.
+:class:`FakePackageIndex`, a :class:`FakeSMTPServer` or a
+:class:`FakeProxyHandle`.
 
 - ``fake_http``: a recording server answering from stubs; one per session
   (per xdist worker), its journal and stubs fresh for each test.

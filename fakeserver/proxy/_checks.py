@@ -1,4 +1,4 @@
-"""The proxy's request checks: the shared ones of ``_testing.checks``, comparing whole URLs.
+"""The proxy's request checks: those of ``ServerTestCase``'s assertions, comparing whole URLs.
 
 A proxy's journal mixes hosts, so its assertions take full URLs
 (``https://api.github.com/user``), and its reports show them. Each check
@@ -12,19 +12,25 @@ Used by ``FakeProxyTestCase`` (camelCase) and ``FakeProxyHandle``
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence, Union, cast
+import sys
+from typing import TYPE_CHECKING, Any, Sequence, Union, cast
 
 from .._journal.records import RecordedRequest
-from .._matching import Criterion, Expectation
+from .._matching import Criterion, Expectation, ReportStyle
 from .._testing import checks
 from ..stubs.app import Stub
 from ._routing import Routes
 from ._urls import URLView, authority, record_host, split_url
 
-__all__ = [
-    "all_stubs_used", "not_requested", "request_count", "requested", "requests_in_order",
-    "server_side_problems",
-]
+if TYPE_CHECKING:
+    from .._matching import ExchangeCriteria
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+__all__ = ["all_stubs_used", "not_requested", "request_count", "requested", "requests_in_order"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
@@ -52,43 +58,42 @@ def _unwrapped(view: RecordedRequest | None) -> RecordedRequest | None:
     return cast(URLView, view).request if view is not None else None
 
 
-def requested(requests: Sequence[RecordedRequest], url: URL, method: str | None = None,
-              **criteria: Any) -> tuple[RecordedRequest | None, str | None]:
+def requested(requests: Sequence[RecordedRequest], url: URL, method: str | None = None, *,
+              count: int | None = None, style: ReportStyle,
+              **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
     """``checks.requested`` on whole URLs; the match returned is the recorded request itself."""
-    match, report = checks.requested(_views(requests), expected_url(url), method, **criteria)
+    match, report = checks.requested(_views(requests), expected_url(url), method, count=count,
+                                     style=style, **criteria)
     return _unwrapped(match), report
 
 
-def not_requested(requests: Sequence[RecordedRequest], url: URL, method: str | None = None,
-                  **criteria: Any) -> str | None:
+def not_requested(requests: Sequence[RecordedRequest], url: URL, method: str | None = None, *,
+                  style: ReportStyle, **criteria: Unpack[ExchangeCriteria]) -> str | None:
     """``checks.not_requested`` on whole URLs."""
-    return checks.not_requested(_views(requests), expected_url(url), method, **criteria)
+    return checks.not_requested(_views(requests), expected_url(url), method, style=style,
+                                **criteria)
 
 
-def request_count(requests: Sequence[RecordedRequest], expected: int, **options: Any) -> str | None:
+def request_count(requests: Sequence[RecordedRequest], expected: int, *,
+                  style: ReportStyle) -> str | None:
     """``checks.request_count``, listing the requests by URL."""
-    return checks.request_count(_views(requests), expected, **options)
+    return checks.request_count(_views(requests), expected, style=style)
 
 
 def requests_in_order(requests: Sequence[RecordedRequest],
-                      expected: Sequence[tuple[str, str] | str], **options: Any) -> str | None:
+                      expected: Sequence[tuple[str, str] | str], *,
+                      style: ReportStyle) -> str | None:
     """``checks.requests_in_order`` with a URL (or ``(method, URL)``) for each step."""
     spelled = [cast(str, expected_url(item)) if isinstance(item, str)
                else (item[0], cast(str, expected_url(item[1]))) for item in expected]
-    return checks.requests_in_order(_views(requests), spelled, **options)
+    return checks.requests_in_order(_views(requests), spelled, style=style)
 
 
-def all_stubs_used(routes: Routes, requests: Sequence[RecordedRequest],
-                   **options: Any) -> str | None:
+def all_stubs_used(routes: Routes, requests: Sequence[RecordedRequest], *,
+                   style: ReportStyle) -> str | None:
     """``checks.all_stubs_used`` over every host's stubs, each named with its host."""
     stubs = [_HostStub(host, stub) for host, stub in routes.stubs()]
-    return checks.all_stubs_used(stubs, _views(requests, whole_path=False), **options)
-
-
-def server_side_problems(routes: Routes, errors: Sequence[BaseException],
-                         unmatched: Sequence[RecordedRequest], **options: Any) -> str | None:
-    """``checks.server_side_problems``, each unmatched request explained by its host's routes."""
-    return checks.server_side_problems(errors, unmatched, routes, **options)
+    return checks.all_stubs_used(stubs, _views(requests, whole_path=False), style=style)
 
 
 class _HostStub:

@@ -16,6 +16,7 @@ import ssl
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
+from ._routing import bad_gateway
 from ._urls import authority
 
 __all__ = ["forward"]
@@ -69,9 +70,7 @@ def forward(scheme: str, host: str, port: int, *, ssl_context: ssl.SSLContext | 
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             logger.warning("passthrough to %s failed: %s", origin, error)
-            text = f"502 Bad Gateway: could not reach {origin}: {error}\n"
-            start_response("502 Bad Gateway", [("Content-Type", "text/plain; charset=utf-8")])
-            return [text.encode("utf-8")]
+            return bad_gateway(start_response, f"could not reach {origin}: {error}")
         headers = [(name, value) for name, value in response.getheaders()
                    if name.lower() not in _HOP_BY_HOP]
         start_response(f"{response.status} {response.reason}", headers)

@@ -6,24 +6,30 @@ proxy's connections put each request's origin (scheme, host, port) in
 ``host(name)``, an app given to ``route(name, app)``, or the one routed as
 ``"*"``. A request for any other host is answered ``502 Bad Gateway``
 naming the routed hosts and marked unmatched (so a test fails on it), or,
-in spy mode, handed to the forwarding app for its origin. Knows nothing of
-sockets, TLS or unittest.
+in spy mode, handed to the forwarding app for its origin. Like a
+:class:`StubApp`, the table keeps the requests no stub answered, resets
+to what a test class declared, and explains a miss, so the test layers
+treat the two alike. Knows nothing of sockets, TLS or unittest.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable, Tuple, cast
 
-from .._journal.records import RecordedRequest, record_request
+from .._http.wire import reason_phrase
+from .._journal.recorder import record_request
+from .._journal.records import RecordedRequest
 from ..stubs.app import Stub, StubApp
 from ._urls import URLView, normalize_host, record_host
 
-__all__ = ["ANY_HOST", "ORIGIN", "Routes"]
+__all__ = ["ANY_HOST", "ORIGIN", "Routes", "SavedRoute", "bad_gateway"]
 
 WSGIApp = Callable[..., Iterable[bytes]]
 #: ``forward(scheme, host, port)``: the app passing requests on to that origin.
 Forward = Callable[[str, str, int], WSGIApp]
+#: One route as :meth:`Routes.save` keeps it: the name, its app, and the app's stubs then.
+SavedRoute = Tuple[str, WSGIApp, "list[Stub]"]
 
 #: The environ key holding a request's ``(scheme, host, port)``, set by the proxy.
 ORIGIN = "fakeserver.proxy.origin"
@@ -48,6 +54,7 @@ class Routes:
         self._apps: dict[str, WSGIApp] = {}
         self._forward = forward
         self._forwarders: dict[tuple[str, str, int], WSGIApp] = {}
+        self._unrouted: list[RecordedRequest] = []
 
     # -- the table -----------------------------------------------------------------
 
@@ -91,23 +98,35 @@ class Routes:
         return [(name, stub) for name, app in apps if isinstance(app, StubApp)
                 for stub in app.stubs]
 
-    def save(self) -> dict[str, tuple[WSGIApp, list[Stub]]]:
-        """The routes and the stubs declared now, for :meth:`restore`."""
+    @property
+    def unmatched(self) -> list[RecordedRequest]:
+        """The requests for unrouted hosts and those no stub of their host matched, oldest first."""
         with self._lock:
-            apps = dict(self._apps)
-        return {name: (app, app.stubs if isinstance(app, StubApp) else [])
-                for name, app in apps.items()}
+            found = list(self._unrouted)
+            apps = {id(app): app for app in self._apps.values()}
+        for app in apps.values():
+            if isinstance(app, StubApp):
+                found += app.unmatched
+        return sorted(found, key=lambda request: request.time)
 
-    def restore(self, saved: dict[str, tuple[WSGIApp, list[Stub]]]) -> None:
-        """Back to the routes of *saved*, each StubApp with only the stubs it had then.
+    def save(self) -> list[SavedRoute]:
+        """The routes and the stubs declared now, for :meth:`reset`."""
+        with self._lock:
+            apps = list(self._apps.items())
+        return [(name, app, app.stubs if isinstance(app, StubApp) else []) for name, app in apps]
 
-        The test layers call it before each test: routes and stubs a test
-        added are dropped, those of its class kept; unmatched requests are
-        forgotten.
+    def reset(self, keep: Iterable[SavedRoute] = ()) -> None:
+        """Back to the routes in *keep* (none by default), each StubApp with the stubs it had then.
+
+        The test layers call it before each test, as they reset a StubApp:
+        routes and stubs a test added are dropped, those its class declared
+        (:meth:`save`) kept; the unmatched requests are forgotten.
         """
+        kept = list(keep)
         with self._lock:
-            self._apps = {name: app for name, (app, _) in saved.items()}
-        for app, stubs in saved.values():
+            self._apps = {name: app for name, app, _ in kept}
+            self._unrouted = []
+        for _, app, stubs in kept:
             if isinstance(app, StubApp):
                 app.reset(keep=stubs)
 
@@ -135,14 +154,14 @@ class Routes:
             return app(environ, start_response)
         request = record_request(environ)
         request.unmatched = True
-        body = f"502 Bad Gateway: {self._no_route(host)}.\n{_how_to_route(host)}\n"
-        start_response("502 Bad Gateway", [("Content-Type", "text/plain; charset=utf-8")])
-        return [body.encode("utf-8")]
+        with self._lock:
+            self._unrouted.append(request)
+        return bad_gateway(start_response, f"{self._no_route(host)}.\n{_how_to_route(host)}")
 
     # -- reports -------------------------------------------------------------------
 
     def near_miss_report(self, request: RecordedRequest, limit: int | None = 10) -> str:
-        """Why *request* (one the proxy recorded as unmatched) got no answer from a stub."""
+        """Why *request* (one of :attr:`unmatched`) got no answer from a stub."""
         host = record_host(request)
         app = self.lookup(host)
         view = URLView(request, whole_path=False)
@@ -159,3 +178,10 @@ class Routes:
 def _how_to_route(host: str) -> str:
     return (f"Fake it with stubs for its URLs (proxy.stub(), fake_hosts, --stubs FILE) "
             f"or serve an app there: proxy.route({host!r}, app).")
+
+
+def bad_gateway(start_response: Callable[..., Any], detail: str) -> list[bytes]:
+    """Answer ``502 Bad Gateway``, *detail* in the plain-text body: the proxy found no one to ask."""
+    status = f"502 {reason_phrase(502)}"
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [f"{status}: {detail}\n".encode("utf-8")]

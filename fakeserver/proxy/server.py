@@ -8,21 +8,23 @@ connection is served::
 
     ServerThread: accept loop -> a worker thread -> handle_connection(connection)
         serve_connection(connection, _Side(origin=None))    # what the client asks the proxy
-            GET http://host/path   -> _dispatch: origin taken from the URL (or Host)
+            GET http://host/path   -> dispatch: origin taken from the URL (or Host)
             CONNECT host:port      -> the side notes the tunnel and takes the socket
         if a tunnel was asked for:
             answer "200 Connection established"
             TLS with the certificate minted for host (ProxyAuthority), unless the
                 client speaks plain HTTP in the tunnel
             serve_connection(connection, _Side(origin=(scheme, host, port)))
-                every request      -> _dispatch: origin of the tunnel
-    _dispatch: puts the origin in environ (url scheme, Host, SERVER_NAME and
+                every request      -> dispatch: origin of the tunnel
+    dispatch: puts the origin in environ (url scheme, Host, SERVER_NAME and
         SERVER_PORT, so RecordedRequest.url is https://host/path), then calls
         proxy.app = Recorder(routes): the host's app, a 502, or passthrough
 
-HTTP inside and outside the tunnels is served by the same code as
-``AppRunner`` (``_http.gateway``). Clients must wait for the ``200``
-before starting TLS, as curl, Python's and Go's clients do.
+A FakeProxy is an ``AppRunner`` whose connections may turn into tunnels:
+HTTP inside and outside them is served by the same code, the same head
+writer renders the ``200`` of a CONNECT, and a request the proxy cannot
+serve is refused as any malformed request is. Clients must wait for the
+``200`` before starting TLS, as curl, Python's and Go's clients do.
 """
 
 from __future__ import annotations
@@ -31,10 +33,13 @@ import logging
 import os
 import socket
 import ssl
-from typing import Any, Callable, ContextManager, Iterable, Mapping
+import sys
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Mapping
 
 from .._http.gateway import serve_connection
-from .._http.serving import Connection, ServerThread, format_url_host
+from .._http.runner import AppRunner
+from .._http.serving import Connection
+from .._http.wire import ClientError, write_head
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
 from ..stubs.app import Stub, StubApp
@@ -42,8 +47,16 @@ from ._authority import ProxyAuthority
 from ._environment import client_variables, patched_environ
 from ._passthrough import forward
 from ._routing import ORIGIN, Routes
-from ._stubfile import load_stub_file
+from ._stubfile import load_url_stubs
 from ._urls import DEFAULT_PORTS, authority, parse_authority, split_url
+
+if TYPE_CHECKING:
+    from .._matching import RequestCriteria
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __all__ = ["FakeProxy"]
 
@@ -51,10 +64,11 @@ logger = logging.getLogger("fakeserver")
 
 WSGIApp = Callable[..., Iterable[bytes]]
 
-_ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+#: RFC 9110 9.3.6: a 2xx answer to CONNECT has no framing fields; the tunnel follows.
+_ESTABLISHED = write_head(200, [], reason="Connection established")
 
 
-class FakeProxy(ServerThread):
+class FakeProxy(AppRunner):
     """A forward proxy answering for the hosts you route, from a daemon thread.
 
     Bound when the constructor returns (:attr:`url` is known at once);
@@ -66,7 +80,10 @@ class FakeProxy(ServerThread):
     A request for an unrouted host is answered ``502`` naming the routed
     ones and counted in :attr:`unmatched`; with ``passthrough=True`` it is
     forwarded to the real host instead (and journaled too), HTTPS verified
-    with *upstream_ssl_context* (default: the system's trust store).
+    with *upstream_ssl_context* (default: the system's trust store). As
+    with ``AppRunner``, the routed apps' exceptions are answered ``500``
+    and kept in :attr:`errors`, and :attr:`app` is what serves each request
+    once its origin is known: the journal around the routes.
 
     HTTPS works through a CA made at first use and valid for a day; clients
     trust it through :attr:`ca_file`, which :meth:`env` and
@@ -77,29 +94,18 @@ class FakeProxy(ServerThread):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, passthrough: bool = False,
                  upstream_ssl_context: ssl.SSLContext | None = None,
                  max_body_size: int | None = None) -> None:
-        super().__init__(host, port, name="fakeserver-proxy")
-
         def upstream(scheme: str, host: str, port: int) -> WSGIApp:
             return forward(scheme, host, port, ssl_context=upstream_ssl_context)
+        routes = Routes(upstream if passthrough else None)
+        recorder = Recorder(routes)
+        super().__init__(recorder, host, port, max_body_size=max_body_size)
         #: Which app answers for which host (``host()``, ``route()`` and the like use it).
-        self.routes = Routes(upstream if passthrough else None)
+        self.routes = routes
         #: The journal of every exchange, whatever its host.
-        self.recorder = Recorder(self.routes)
-        #: The WSGI app each request goes to once its origin is known.
-        self.app: WSGIApp = self.recorder
-        #: Request bodies larger than this are refused with 413 (None: no limit).
-        self.max_body_size = max_body_size
-        #: Exceptions raised by the routed apps, oldest first, with tracebacks.
-        self.errors: list[BaseException] = []
+        self.recorder = recorder
         self._authority = ProxyAuthority()
 
     # -- where and what ------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The proxy's URL, e.g. ``http://127.0.0.1:8080``: what ``http_proxy`` is set to."""
-        host, port = self.address
-        return f"http://{format_url_host(host)}:{port}"
 
     @property
     def ca_file(self) -> str:
@@ -114,15 +120,11 @@ class FakeProxy(ServerThread):
     @property
     def unmatched(self) -> list[RecordedRequest]:
         """The requests no stub answered and those for unrouted hosts, oldest first."""
-        return [request for request in self.recorder.settle() if request.unmatched]
+        return self.routes.unmatched
 
     def clear(self) -> None:
         """Forget every recorded exchange (the routes and stubs stay)."""
         self.recorder.clear()
-
-    def record_error(self, error: BaseException) -> None:
-        """Keep an exception raised by a routed app; called from connection threads."""
-        self.errors.append(error)  # list.append is atomic
 
     # -- routes --------------------------------------------------------------------
 
@@ -134,7 +136,9 @@ class FakeProxy(ServerThread):
         """Serve host *name* with the WSGI *app*; ``"*"`` for every host without a route."""
         self.routes.route(name, app)
 
-    def stub(self, method: str | None = None, url: str | None = None, **criteria: Any) -> Stub:
+    def stub(self, method: str | None = None, url: str | None = None, *,
+             times: int | None = None, priority: int = 0,
+             **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub for the host of the full *url* (see :meth:`StubApp.stub`).
 
         ``proxy.stub("GET", "https://api.github.com/user").respond(json=...)``;
@@ -143,11 +147,12 @@ class FakeProxy(ServerThread):
         if url is None:
             raise ValueError("a proxy stub needs a full URL, e.g. 'https://api.github.com/user'")
         _, host, _, target = split_url(url)
-        return self.routes.host(host).stub(method, target, **criteria)
+        return self.routes.host(host).stub(method, target, times=times, priority=priority,
+                                           **criteria)
 
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file whose ``request.path`` values are full URLs."""
-        return load_stub_file(path, self.routes)
+        return load_url_stubs(path, self.routes)
 
     # -- clients' environment -----------------------------------------------------------
 
@@ -210,11 +215,8 @@ class FakeProxy(ServerThread):
         return self.app(environ, start_response)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving (see :meth:`ServerThread.stop`) and remove the CA file.
-
-        Delays of stubs in progress are cut short first.
-        """
-        self.routes.interrupt()
+        """Stop serving (see :meth:`AppRunner.stop`: delays of stubs in progress are cut
+        short first) and remove the CA file."""
         try:
             super().stop(timeout)
         finally:
@@ -256,10 +258,7 @@ class _Side:
                 return []
             origin = _origin_of(environ)
         except ValueError as error:
-            body = f"400 Bad Request: {error}\n".encode("utf-8")
-            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
-                                               ("Connection", "close")])
-            return [body]
+            raise ClientError(400, str(error)) from None
         return self.proxy.dispatch(environ, start_response, origin)
 
 

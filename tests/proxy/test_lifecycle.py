@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 import unittest
 import warnings
 
 from fakeserver.proxy import FakeProxy
-from tests.proxy.support import ProxyTestCase, fetch, proxy_files, raw_connect, tunnel
+from tests.proxy.support import ProxyTestCase, fetch, plain, proxy_files, raw_connect, tunnel
 from tests.support import (
     assert_nothing_left, assert_stops_promptly, status_of, wait_for_server_threads,
 )
@@ -67,6 +69,30 @@ class LifecycleTest(unittest.TestCase):
         self.assertFalse(os.path.exists(ca_file))
         for sock in (waiting, half):
             self.assertEqual(sock.recv(1), b"")
+
+    def test_stop_cuts_a_delayed_stub_short(self) -> None:
+        proxy = FakeProxy()
+        proxy.start()
+        slow = proxy.stub("GET", "http://slow.example/").respond(text="late", delay=30)
+        outcome: list = []
+
+        def client() -> None:
+            connection = plain(proxy)
+            try:
+                outcome.append(fetch(connection, "http://slow.example/"))
+            except OSError as error:
+                outcome.append(error)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while slow.calls == 0 and time.monotonic() < deadline:  # until it waits out its delay
+            time.sleep(0.001)
+        assert_stops_promptly(self, proxy)
+        thread.join(5)
+        self.assertEqual(outcome, [(200, b"late")])  # answered at once, not cut off
 
     def test_nothing_leaks_after_20_cycles(self) -> None:
         context_files: list[str] = []

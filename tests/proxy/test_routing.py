@@ -41,6 +41,22 @@ class RoutingTest(ProxyTestCase):
             "Closest stubs:\n"
             "  GET /users          path '/user' != '/users'"))
 
+    def test_unmatched_requests_of_every_host_oldest_first_until_a_reset(self) -> None:
+        self.proxy.stub("GET", "https://api.github.com/users").respond(200)
+        github = self.connection(tunnel(self.proxy, "api.github.com"))
+        self.assertEqual(fetch(github, "/user")[0], 404)
+        self.assertEqual(fetch(self.connection(plain(self.proxy)), "http://evil.example/")[0], 502)
+        self.assertEqual(fetch(github, "/user?again")[0], 404)
+        self.assertEqual([r.url for r in self.proxy.unmatched],
+                         ["https://api.github.com/user", "http://evil.example/",
+                          "https://api.github.com/user?again"])
+        self.proxy.routes.reset(keep=self.proxy.routes.save())
+        self.assertEqual(self.proxy.unmatched, [])
+        self.assertEqual([(host, stub.label) for host, stub in self.proxy.routes.stubs()],
+                         [("api.github.com", ("GET", "/users"))])
+        self.proxy.routes.reset()
+        self.assertEqual(self.proxy.routes.names, [])
+
     def test_the_any_host_route(self) -> None:
         self.proxy.route("*", echo_app)
         self.proxy.stub("GET", "https://api.github.com/user").respond(text="stub")
@@ -99,6 +115,14 @@ class RoutingTest(ProxyTestCase):
         with self.assertRaisesRegex(ValueError, "entry 0: request: unknown field 'verb'"):
             self.proxy.load_stubs(path)
         self.assertEqual(self.proxy.routes.names, [])
+
+    def test_a_stub_file_declares_nothing_if_a_host_is_routed_to_an_app(self) -> None:
+        self.proxy.route("pypi.org", echo_app)
+        path = self.write_json([{"request": {"path": "https://api.github.com/user"}},
+                                {"request": {"path": "https://pypi.org/simple/"}}])
+        with self.assertRaisesRegex(TypeError, r"^pypi.org is routed to <function echo_app"):
+            self.proxy.load_stubs(path)
+        self.assertEqual(self.proxy.routes.stubs(), [])
 
     def write_json(self, document: Any) -> str:
         descriptor, path = tempfile.mkstemp(suffix=".json")
