@@ -10,6 +10,7 @@ import time
 import unittest
 import warnings
 
+from fakeserver._cli.journal import JournalApp
 from fakeserver.proxy import FakeProxy
 from tests.proxy.support import ProxyTestCase, fetch, plain, proxy_files, raw_connect, tunnel
 from tests.support import (
@@ -71,7 +72,14 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(sock.recv(1), b"")
 
     def test_stop_cuts_a_delayed_stub_short(self) -> None:
+        self.stop_cuts_a_delayed_stub_short(FakeProxy())
+
+    def test_stop_cuts_a_delayed_stub_short_behind_the_command_lines_journal(self) -> None:
         proxy = FakeProxy()
+        proxy.app = JournalApp(proxy.recorder, lambda request: None)
+        self.stop_cuts_a_delayed_stub_short(proxy)
+
+    def stop_cuts_a_delayed_stub_short(self, proxy: FakeProxy) -> None:
         proxy.start()
         slow = proxy.stub("GET", "http://slow.example/").respond(text="late", delay=30)
         outcome: list = []
