@@ -49,6 +49,8 @@ from fakeserver.proxy import FakeProxy  # noqa: E402
 from fakeserver.proxy._certs import CertificateAuthority  # noqa: E402
 from fakeserver.proxy._ecdsa import KeyPair  # noqa: E402
 
+from bench_server import print_table  # noqa: E402  (this script's folder is on sys.path)
+
 BODY = b"Hello, world!"
 TIMEOUT = 10.0
 _hosts = itertools.count()
@@ -167,15 +169,6 @@ def ratio(ours: float, theirs: float) -> str:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def print_table(rows: list[list[str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for index, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
-        print(" | ".join(cells).rstrip())
-        if index == 0:
-            print("-+-".join("-" * w for w in widths))
 
 
 def mint_rows(bench: Bench, reps: int, first_ca: float) -> list[list[str]]:

@@ -12,6 +12,7 @@ import ssl
 import tempfile
 import unittest
 
+from tests.cli import test_cli as cli_tests
 from tests.cli.test_cli import CLI, TIMEOUT
 
 
@@ -106,12 +107,7 @@ class ForwardProxyCLITest(unittest.TestCase):
         self.assertEqual(through(env, "https://anything.example/a"), (200, b"OK\n"))
         self.assertEqual(cli.stop(signal.SIGINT), 0)
 
-    def assertUsageError(self, *args: str, says: str) -> None:
-        cli = CLI(self, *args)
-        self.assertEqual(cli.wait(), 2)
-        self.assertTrue(cli.stderr.startswith("usage: python -m fakeserver"), cli.stderr)
-        self.assertIn(says, cli.stderr)
-        self.assertNotIn("Traceback", cli.stderr)
+    assertUsageError = cli_tests.ErrorsTest.assertUsageError
 
     def test_usage_errors(self) -> None:
         self.assertUsageError("--forward-proxy", "--smtp",

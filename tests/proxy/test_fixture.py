@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import pathlib
-import re
-import subprocess
-import sys
-import tempfile
 import textwrap
 import unittest
 
 from tests.support import import_extra
-
-ROOT = str(pathlib.Path(__file__).resolve().parents[2])
+from tests.testing import test_pytest_plugin as plugin_tests
 
 SOURCE = '''
 import os, subprocess, sys, urllib.error, urllib.request
@@ -70,23 +63,11 @@ def test_unmatched_allowed(fake_proxy):
 
 
 class FakeProxyFixtureTest(unittest.TestCase):
+    run_pytest = plugin_tests.PytestPluginTest.run_pytest
+
     def test_fixture(self) -> None:
         import_extra("pytest")
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        pathlib.Path(directory.name, "pytest.ini").write_text("[pytest]\n")
-        pathlib.Path(directory.name, "test_example.py").write_text(textwrap.dedent(SOURCE))
-        env = {**os.environ, "PYTHONPATH": ROOT, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-               "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("PYTEST_ADDOPTS", None)
-        result = subprocess.run(
-            [sys.executable, "-W", "error", "-m", "pytest", "-p", "no:cacheprovider",
-             "-p", "fakeserver.pytest_plugin", "-rfE", "test_example.py"],
-            cwd=directory.name, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=120)
-        output = result.stdout + result.stderr
-        counts = {word: int(number) for number, word in
-                  re.findall(r"(\d+) (\w+)", output.strip().splitlines()[-1])}
+        output, counts = self.run_pytest(SOURCE)
         self.assertEqual(counts, {"passed": 4, "failed": 2}, output)
         self.assertIn(textwrap.dedent("""\
             E       AssertionError: Expected a request matching https://pypi.org/simple/demo/; 0 of 1 recorded request match.
@@ -98,6 +79,7 @@ class FakeProxyFixtureTest(unittest.TestCase):
                       "GET https://evil.example/: no route for host 'evil.example' "
                       "(routed hosts: none).\n", output)
         self.assertIn("FAILED test_example.py::test_unrouted_host_fails - fakeserver:", output)
+
 
 if __name__ == "__main__":
     unittest.main()

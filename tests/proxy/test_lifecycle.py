@@ -133,5 +133,6 @@ class LifecycleTest(unittest.TestCase):
             proxy.ca_file
         self.assertRegex(repr(proxy), r"^<FakeProxy http://127\.0\.0\.1:\d+ stopped routes=\[\]>$")
 
+
 if __name__ == "__main__":
     unittest.main()

@@ -173,5 +173,6 @@ class PassthroughTest(unittest.TestCase):
         self.assertRegex(body.decode(), rf"^502 Bad Gateway: could not reach {upstream.url}: ")
         self.assertTrue(warnings.wait_for(f"passthrough to {upstream.url} failed"))
 
+
 if __name__ == "__main__":
     unittest.main()

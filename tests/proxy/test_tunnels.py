@@ -141,5 +141,6 @@ class PlainHTTPTest(ProxyTestCase):
             self.assertTrue(read_until_closed(sock).endswith(
                 b"400 Bad Request: expected host:port, not 'api.github.com'\n"))
 
+
 if __name__ == "__main__":
     unittest.main()
