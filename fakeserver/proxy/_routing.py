@@ -181,7 +181,7 @@ def _how_to_route(host: str) -> str:
 
 
 def bad_gateway(start_response: Callable[..., Any], detail: str) -> list[bytes]:
-    """Answer ``502 Bad Gateway``, *detail* in the plain-text body: the proxy found no one to ask."""
+    """Answer ``502 Bad Gateway`` with *detail* as the plain-text body: no one to pass it on to."""
     status = f"502 {reason_phrase(502)}"
     start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
     return [f"{status}: {detail}\n".encode("utf-8")]

@@ -1,11 +1,13 @@
-"""The ``fake_proxy`` pytest fixture, run as users run it: pytest in a subprocess."""
+"""The ``fake_proxy`` fixture, run as users run it (pytest in a subprocess), and its handle."""
 
 from __future__ import annotations
 
 import textwrap
 import unittest
 
-from tests.support import import_extra
+from fakeserver.proxy import FakeProxyHandle
+from tests.proxy.support import fetch, plain
+from tests.support import echo_app, import_extra
 from tests.testing import test_pytest_plugin as plugin_tests
 
 SOURCE = '''
@@ -79,6 +81,26 @@ class FakeProxyFixtureTest(unittest.TestCase):
                       "GET https://evil.example/: no route for host 'evil.example' "
                       "(routed hosts: none).\n", output)
         self.assertIn("FAILED test_example.py::test_unrouted_host_fails - fakeserver:", output)
+
+
+class HandleTest(unittest.TestCase):
+    """The handle alone, without pytest."""
+
+    def test_reports_name_its_settings_and_reset_restores_them(self) -> None:
+        with FakeProxyHandle() as proxy:
+            proxy.route("a.example", echo_app)
+            proxy.max_requests_shown = 0
+            connection = plain(proxy)
+            self.addCleanup(connection.close)
+            self.assertEqual(fetch(connection, "http://a.example/1")[0], 200)
+            with self.assertRaises(AssertionError) as caught:
+                proxy.assert_request_count(0)
+            self.assertEqual(str(caught.exception), (
+                "Expected 0 requests; 1 request recorded.\n"
+                "  ... 1 not listed; set max_requests_shown = None on the fake proxy to see all"))
+            proxy.reset()
+            self.assertEqual((proxy.max_requests_shown, proxy.requests, proxy.routes.names),
+                             (10, [], []))
 
 
 if __name__ == "__main__":

@@ -7,20 +7,15 @@ proxy and, through ``ssl.create_default_context()``, the CA from
 
 from __future__ import annotations
 
-import io
 import os
 import unittest
 import urllib.error
 import urllib.request
 
 from fakeserver.proxy import FakeProxyTestCase
-from tests.support import assert_outer_server_survives, echo_app, failing_app, server_threads
-
-
-def run_case(case: type) -> unittest.TestResult:
-    """Run a test class through unittest's own runner, quietly."""
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
-    return unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
+from tests.support import (
+    assert_outer_server_survives, echo_app, failing_app, run_case, server_threads,
+)
 
 
 def get(url: str, data: bytes | None = None) -> tuple[int, bytes]:
