@@ -32,7 +32,7 @@ PLUGIN = ROOT / "fakeserver" / "pytest_plugin.py"
 
 #: The modules whose ``__all__`` is public (the pytest plugin is read, not imported).
 PUBLIC_MODULES = ("fakeserver", "fakeserver.stubs", "fakeserver.tls", "fakeserver.smtp",
-                  "fakeserver.pypi")
+                  "fakeserver.pypi", "fakeserver.proxy", "fakeserver.match")
 
 
 def reference_entries() -> dict[str, set[str]]:

@@ -16,7 +16,8 @@ Contents:
 - ``base``: what every face shares (:class:`MixinBase` for the mixins,
   :class:`HandleBase` for the handles).
 - ``served``: :class:`ServedApp`, what a test sees of an app served over
-  HTTP (journal, stubs, server-side problems), beside the assertions.
+  HTTP (journal, stubs, server-side problems), beside the assertions; its
+  base :class:`ServedRequests` serves the forward proxy's faces too.
 - ``testcase``: :class:`ServerTestCase`, the unittest face.
 - ``handle``: :class:`FakeServer`, the pytest face.
 - ``cassette``: each test's recording of a real service, replayed offline;
