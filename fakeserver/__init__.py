@@ -1,8 +1,8 @@
 """fakeserver: test client code against a real local server, not a mock.
 
 The public names are those in ``__all__`` (and the ``match``, ``smtp``,
-``pypi``, ``tls`` and ``pytest_plugin`` modules); a leading underscore marks
-what is private. The tree has one folder per feature:
+``pypi``, ``proxy``, ``tls`` and ``pytest_plugin`` modules); a leading
+underscore marks what is private. The tree has one folder per feature:
 
 - ``_http/``, the server core: :class:`AppRunner` serves any WSGI app on
   loopback from a thread of the test process (:func:`demo_app` when given
@@ -23,8 +23,9 @@ what is private. The tree has one folder per feature:
   :class:`Response` objects and faults.
 - ``tls.py``: the bundled test CA (:data:`CA_FILE`,
   :func:`client_ssl_context`) and the server side of TLS.
-- ``smtp/`` and ``pypi/``: a fake mail server and a fake package index,
-  imported on their own as ``fakeserver.smtp`` and ``fakeserver.pypi``.
+- ``smtp/``, ``pypi/`` and ``proxy/``: a fake mail server, a fake package
+  index and a forward proxy faking fixed hosts, imported on their own as
+  ``fakeserver.smtp``, ``fakeserver.pypi`` and ``fakeserver.proxy``.
 - ``pytest_plugin.py``: the pytest fixtures (the one module importing pytest).
 - ``__main__.py`` and ``_cli/``: the command line, ``python -m fakeserver``.
 """

@@ -26,6 +26,7 @@ from typing import IO, Any, Callable, Iterable
 from ._cli.journal import (
     CONTROL_PATH, JournalApp, exchange_json, format_exchange, format_message, message_json,
 )
+from ._cli.proxy import make_forward_proxy
 from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._http.runner import AppRunner
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="on exit, write every exchange as a stub file that --stubs replays")
     parser.add_argument("--root", metavar="DIR",
                         help="with --pypi: keep the packages in DIR (default: in memory)")
+    parser.add_argument("--forward-proxy", action="store_true",
+                        help="serve a forward proxy faking every host, HTTPS included (with "
+                             "--stubs: the hosts of the file, whose paths are full URLs); "
+                             "prints the shell's export lines (default port 8080)")
     return parser
 
 
@@ -260,8 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--record writes HTTP exchanges; it cannot be used with --smtp")
     if args.record and not os.path.isdir(os.path.dirname(os.path.abspath(args.record))):
         parser.error(f"--record {args.record}: no such folder")
+    if args.forward_proxy and (args.app or args.pypi or args.smtp or args.tls):
+        parser.error("--forward-proxy takes no --app, --pypi, --smtp or --tls "
+                     "(it serves HTTPS with a CA of its own)")
     if args.port is None:
-        args.port = 8025 if args.smtp else 8000
+        args.port = 8025 if args.smtp else 8080 if args.forward_proxy else 8000
     if hasattr(sys.stdout, "reconfigure"):  # a header in any encoding must not kill a thread
         sys.stdout.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="fakeserver: %(levelname)s: %(message)s")
@@ -276,10 +284,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             server: ServerThread
             notes: list[str]
+            shell_lines: list[str] = []
             if args.smtp:
                 server = _PrintingSMTPServer(output, args.host, args.port, tls=args.tls)
                 host, port = server.address
                 url, notes = f"smtp{'s' * args.tls}://{format_url_host(host)}:{port}", []
+            elif args.forward_proxy:
+                server, notes, shell_lines = make_forward_proxy(args, parser, output, inspector_app)
+                url = server.url + "/"
             else:
                 server, notes = make_http_server(args, parser, output)
                 url = server.url + "/"
@@ -299,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                     notes.append(f"writing every exchange to {args.record} on exit (stubs)")
                 for note in notes:
                     output.say(f"fakeserver: {note}")
+                for line in shell_lines:
+                    output.say(line)
                 signals.wait()
             finally:
                 server.stop()

@@ -4,24 +4,38 @@
 path first (``assertRequested("/items", method="POST")``): swapping them is
 an easy slip, which would otherwise give a check that can never pass, or a
 stub that never matches. A path is a string starting with ``/``, a full URL
-(matched by its host, path and query), a ``/items/{id}`` template, a
-compiled regex, a matcher, or None. Nothing here knows servers or test
-frameworks.
+(matched by its scheme, host, port, path and query, as the journal spells
+them: see :func:`url_origin`), a ``/items/{id}`` template, a compiled regex,
+a matcher, or None. Nothing here knows servers or test frameworks.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["check_target", "is_path", "is_url"]
+__all__ = ["check_target", "is_path", "is_url", "url_origin"]
+
+#: The ports a URL leaves out.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
 def is_url(text: str) -> bool:
-    """True for a full ``http://`` or ``https://`` URL."""
-    return text.startswith(("http://", "https://"))
+    """True for a full ``http://`` or ``https://`` URL (the scheme in any case)."""
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of the full *url*, spelled one way: lower case, IPv6 in
+    brackets, no default port; so ``HTTPS://API.example.com:443/x`` and
+    ``https://api.example.com/y`` have one origin. Raises ValueError for a bad port."""
+    parts = urlsplit(url)
+    scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + ("" if port in (None, _DEFAULT_PORTS.get(scheme)) else f":{port}")
 
 
 def is_path(value: Any) -> bool:

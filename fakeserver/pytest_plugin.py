@@ -4,7 +4,8 @@ Registered through the ``pytest11`` entry point, so installing fakeserver
 is enough (in a checkout: ``pytest -p fakeserver.pytest_plugin``). This is
 the only module that imports pytest, and only pytest imports it. It holds
 only fixtures and hooks; what they give is a :class:`FakeServer`, a
-:class:`FakePackageIndex` or a :class:`FakeSMTPServer`.
+:class:`FakePackageIndex`, a :class:`FakeSMTPServer` or a
+:class:`FakeProxyHandle`.
 
 - ``fake_http``: a recording server answering from stubs; one per session
   (per xdist worker), its journal and stubs fresh for each test.
@@ -15,6 +16,9 @@ only fixtures and hooks; what they give is a :class:`FakeServer`, a
 - ``fake_upstream(url, **options)``: a server replaying (or recording,
   ``--fakeserver-record``) this test's cassette of a real service, in the
   folder of the ini option ``fakeserver_cassette_dir``.
+- ``fake_proxy``: a forward proxy faking whole hosts (``fakeserver.proxy``);
+  one per session, its routes and journal fresh for each test, which runs
+  with ``os.environ`` pointing clients at it.
 
 Assertions word their failures as the unittest mixins do. App exceptions
 and requests no stub matched fail the test that caused them: a hook turns
@@ -34,6 +38,7 @@ from ._testing.cassette import (
 )
 from ._testing.handle import FakeServer
 from ._upstream.proxy import ProxyApp
+from .proxy.handle import FakeProxyHandle
 from .pypi.handle import FakePackageIndex
 from .smtp.handle import FakeSMTPServer
 from .smtp.server import SETTINGS
@@ -57,7 +62,7 @@ _WATCHED = pytest.StashKey[list]()
 _CASSETTES = pytest.StashKey[list]()
 
 
-def _watch(request: pytest.FixtureRequest, handle: FakeServer) -> None:
+def _watch(request: pytest.FixtureRequest, handle: FakeServer | FakeProxyHandle) -> None:
     """Have the test of *request* fail for *handle*'s app errors and unmatched requests."""
     request.node.stash.setdefault(_WATCHED, []).append(handle)
 
@@ -195,3 +200,25 @@ def fake_smtp(_fake_smtp_session: FakeSMTPServer) -> Iterator[FakeSMTPServer]:
         setattr(server, name, value)
     vars(server).pop("max_messages_shown", None)
     server.clear()
+
+
+@pytest.fixture(scope="session")
+def _fake_proxy_session() -> Iterator[FakeProxyHandle]:
+    with FakeProxyHandle() as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def fake_proxy(_fake_proxy_session: FakeProxyHandle,
+               request: pytest.FixtureRequest) -> Iterator[FakeProxyHandle]:
+    """The session's forward proxy, no host routed yet, with ``os.environ`` pointing clients at it.
+
+    ``fake_proxy.stub("GET", "https://api.github.com/user")`` fakes a host;
+    ``fake_proxy.env()`` is the environment for a subprocess.
+    """
+    proxy = _fake_proxy_session
+    proxy.reset()
+    _watch(request, proxy)
+    with proxy.patch_env():
+        yield proxy
+    proxy.reset()  # release this test's bodies now

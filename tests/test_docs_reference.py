@@ -27,6 +27,7 @@ from fakeserver import (
 from fakeserver.__main__ import build_parser
 from fakeserver._testing.handle import FakeServer
 from fakeserver.pypi import DistributionFile, PackageIndexTestCase
+from fakeserver.proxy import FakeProxyHandle, FakeProxyTestCase
 from fakeserver.pypi.handle import FakePackageIndex
 from fakeserver.smtp import ReceivedMessage, SMTPServerTestCase
 from fakeserver.smtp.handle import FakeSMTPServer
@@ -37,8 +38,8 @@ DOCS = ROOT / "docs"
 PLUGIN = ROOT / "fakeserver" / "pytest_plugin.py"
 
 #: The modules whose ``__all__`` is public (the pytest plugin is read, not imported).
-PUBLIC_MODULES = ("fakeserver", "fakeserver.match", "fakeserver.stubs", "fakeserver.tls",
-                  "fakeserver.smtp", "fakeserver.pypi")
+PUBLIC_MODULES = ("fakeserver", "fakeserver.stubs", "fakeserver.tls", "fakeserver.smtp",
+                  "fakeserver.pypi", "fakeserver.proxy", "fakeserver.match")
 
 
 def reference_entries() -> dict[str, set[str]]:
@@ -146,8 +147,8 @@ class ReferenceTest(unittest.TestCase):
 
     def test_every_method_of_the_test_facing_classes_is_listed(self) -> None:
         entries = reference_entries()
-        for cls in (ServerTestCase, SMTPServerTestCase, PackageIndexTestCase, FakeServer,
-                    FakePackageIndex, FakeSMTPServer, StubApp, Stub):
+        for cls in (ServerTestCase, SMTPServerTestCase, PackageIndexTestCase, FakeProxyTestCase,
+                    FakeServer, FakePackageIndex, FakeSMTPServer, FakeProxyHandle, StubApp, Stub):
             listed = next(members for full, members in entries.items()
                           if full.rpartition(".")[2] == cls.__name__)
             own = {name for name in vars(cls) if not name.startswith("_")}

@@ -125,6 +125,10 @@ class JournalApp:
         self.recorder = recorder
         self.on_exchange = on_exchange
 
+    def interrupt(self) -> None:
+        """Pass a server's stop on to the recorded app (``Interruptible``, as ``Recorder`` does)."""
+        self.recorder.interrupt()
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self._control(environ, start_response)

@@ -19,7 +19,8 @@ Contents:
   with what to write instead (a mixin after ``unittest.TestCase``, a
   missing ``super()`` call, ``cls.stub()``).
 - ``served``: :class:`ServedApp`, what a test sees of an app served over
-  HTTP (journal, stubs, server-side problems), beside the assertions.
+  HTTP (journal, stubs, server-side problems), beside the assertions; its
+  base :class:`ServedRequests` serves the forward proxy's faces too.
 - ``testcase``: :class:`ServerTestCase`, the unittest face.
 - ``handle``: :class:`FakeServer`, the pytest face.
 - ``cassette``: each test's recording of a real service, replayed offline;

@@ -185,13 +185,13 @@ def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str
 
 def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[RecordedRequest],
                          stubs: Any, *, limit: int | None, allow_hint: str,
-                         no_stubs_hint: str) -> str | None:
+                         no_stubs_hint: str | None = None) -> str | None:
     """The report of what went wrong on the server's side during a test, if anything did.
 
     *errors* are the app's exceptions, with tracebacks; *unmatched* the
-    requests no stub of *stubs* (a ``StubApp``) matched, each explained by
+    requests no stub of *stubs* (a ``StubTable``) matched, each explained by
     its near misses; *allow_hint* says how to let them pass, and
-    *no_stubs_hint*, when no stub is declared at all, how to declare one.
+    *no_stubs_hint*, if any, how to declare a stub (given when none is).
     """
     problems = []
     raised = app_errors(errors)
@@ -199,7 +199,7 @@ def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[Re
         problems.append(raised)
     if unmatched:
         reports = "\n\n".join(stubs.near_miss_report(request, limit=limit) for request in unmatched)
-        if not stubs.stubs:
+        if no_stubs_hint is not None:
             reports += f"\n\n{no_stubs_hint}"
         problems.append(f"{plural(len(unmatched), 'request')} matched no stub ({allow_hint}):\n"
                         f"{reports}")

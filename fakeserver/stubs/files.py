@@ -31,7 +31,7 @@ from .scenarios import ScenarioRule
 if TYPE_CHECKING:
     from .app import Stub, StubApp
 
-__all__ = ["declare_stubs", "load_stub_file", "read_stub_file"]
+__all__ = ["check_entries", "declare_stub", "declare_stubs", "load_stub_file", "read_stub_file"]
 
 _REQUEST_KEYS = ("method", "path", "query", "headers", "match_headers", "body", "body_base64",
                  "json", "form", "files", "cookies", "auth", "host", "exact")
@@ -71,13 +71,27 @@ def declare_stubs(app: StubApp, entries: list[Any], source: str) -> list[Stub]:
 
     Raises ValueError naming *source*, the entry and the field at fault.
     """
-    checked = [_check_entry(f"{source}: entry {index}", entry)
-               for index, entry in enumerate(entries)]
-    return [_declare(app, entry) for entry in checked]
+    return [declare_stub(app, entry) for _, entry in check_entries(entries, source)]
 
 
-def _declare(app: StubApp, entry: dict[str, Any]) -> Stub:
-    """Declare a checked entry: its request as :func:`_check_entry` made it ready."""
+def check_entries(entries: list[Any], source: str) -> list[tuple[str, dict[str, Any]]]:
+    """Check every one of parsed *entries* from *source*; each comes back with where it is.
+
+    *Where* is ``"SOURCE: entry N"``, for a caller's own errors about an
+    entry to begin as these do. Declares nothing: a caller placing entries
+    elsewhere (on the host of a full URL, say) declares them with
+    :func:`declare_stub` once every one is checked. Raises ValueError naming
+    *source*, the entry and the field at fault.
+    """
+    checked = []
+    for index, entry in enumerate(entries):
+        where = f"{source}: entry {index}"
+        checked.append((where, _check_entry(where, entry)))
+    return checked
+
+
+def declare_stub(app: StubApp, entry: dict[str, Any]) -> Stub:
+    """Declare on *app* the stub of one entry that :func:`check_entries` checked."""
     request = dict(entry["request"])
     method, path = request.pop("method", None), request.pop("path", None)
     times, priority = entry.get("times"), entry.get("priority", 0)

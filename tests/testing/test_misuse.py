@@ -16,7 +16,7 @@ from fakeserver._testing.handle import FakeServer
 from fakeserver.pypi import PackageIndexTestCase
 from fakeserver.smtp import SMTPServerTestCase
 from fakeserver.smtp.server import SMTPServer
-from tests.support import run_case, server_threads
+from tests.support import failure_message, run_case, server_threads
 
 MIXINS = (ServerTestCase, SMTPServerTestCase, PackageIndexTestCase)
 
@@ -237,11 +237,17 @@ class TargetTest(ServerTestCase, unittest.TestCase):
         self.assertRequested(self.url("/items?page=2"), method="GET")
         self.assertRequested(re.compile("/it.*"), "GET")
         self.assertNotRequested(self.url("/items?page=3"))
-        # A URL's host is checked as host= checks it: the port only when given.
-        self.assertRequested("http://127.0.0.1/items", method="GET")
-        self.assertNotRequested("http://localhost/items")
+        # A URL is compared with the request's: scheme, host and port too, in any case.
+        self.assertRequested(self.url("/items").replace("http://", "HTTP://"), method="GET")
+        self.assertNotRequested(self.url("/items").replace("http://", "https://"))
+        self.assertNotRequested(self.url("/items").replace("127.0.0.1", "localhost"))
         self.assertNotRequested("http://127.0.0.1:1/items")
-        self.assertRequested("http://elsewhere.example/items", host="127.0.0.1")
+        self.assertEqual(failure_message(self, self.assertRequested, "http://127.0.0.1:1/items"),
+                         "Expected a request matching http://127.0.0.1:1/items; 0 of 1 recorded "
+                         "request match.\n"
+                         "Closest recorded requests:\n"
+                         f"  GET /items?page=2   path {self.url('/items')!r} != "
+                         "'http://127.0.0.1:1/items'")
 
 
 class PortInUseTest(unittest.TestCase):
