@@ -125,6 +125,7 @@ class InspectorTest(unittest.TestCase):
         cli = CLI(self, "--port", "0")
         scheme, host, port = cli.serving()
         self.assertEqual((scheme, host), ("http", "127.0.0.1"))
+        self.assertEqual(cli.line(), f"fakeserver: live page at http://127.0.0.1:{port}/__fakeserver__/")
         self.assertIn("/__fakeserver__/requests", cli.line())
         url = f"http://127.0.0.1:{port}"
         request = urllib.request.Request(url + "/upload?q=1&q=2", data=b"hello\nworld",
