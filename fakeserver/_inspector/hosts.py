@@ -23,7 +23,8 @@ def _name_of(host: str) -> str:
     """The host name of a ``Host`` value: no port, no IPv6 brackets, lower case."""
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1:].partition("]")[0]
+        name, bracket, _ = host[1:].partition("]")
+        return name if bracket else ""
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 

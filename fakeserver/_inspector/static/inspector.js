@@ -133,9 +133,11 @@
   function exchangeRow(x) {
     const status = x.status === null ? h("span", { class: "pending" }, x.completed ? "—" : "…")
       : h("span", { class: `s${String(x.status)[0]}` }, String(x.status));
+    // The host is shown where it is not this server's own (a proxy's, a virtual host's).
+    const host = x.host === location.host ? "" : h("span", { class: "muted" }, x.host);
     return h("tr", null,
-      h("td", { class: "mono" }, clock(x.time)), h("td", null, x.method), h("td", null, x.host),
-      h("td", { class: "wide", title: target(x) }, target(x)), h("td", null, status),
+      h("td", { class: "mono" }, clock(x.time)), h("td", null, x.method),
+      h("td", { class: "wide", title: x.host + target(x) }, host, target(x)), h("td", null, status),
       h("td", { class: "num" }, x.completed ? duration(x.duration) : "…"),
       h("td", { class: "num" }, size(x.request_size)), h("td", { class: "num" }, size(x.response_size)),
       h("td", null, x.unmatched && h("span", { class: "badge unmatched", title: "no stub matched" }, "no stub"),
