@@ -170,10 +170,11 @@ class InspectorApp:
             return _bytes(start_response, _static(filename), headers)
         query = _since(environ)
         if name == "info":
+            journal = self.recorder if self.recorder is not None else self.mail
             return _json(start_response, {
                 "requests": self.recorder is not None, "mail": self.mail is not None,
                 "index": self.index is not None,
-                "limit": self.recorder.limit if self.recorder is not None else None})
+                "limit": journal.limit if journal is not None else None})
         if name == "events":
             start_response("200 OK", [("Content-Type", "text/event-stream"), *_COMMON])
             return event_stream(self.changes, Cursor(self.recorder, self.mail, self.index))
