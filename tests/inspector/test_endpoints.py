@@ -328,7 +328,7 @@ class MailViewTest(unittest.TestCase):
         self.assertEqual(fetch(self.web.url + "/anything")[::3],
                          (404, b"This server serves only the inspector, at /__fakeserver__/\n"))
         self.assertEqual(json.loads(fetch(self.page + "info").body),
-                         {"requests": False, "mail": True, "index": False, "limit": None})
+                         {"requests": False, "mail": True, "index": False, "limit": 2})
 
 
 class UploadsViewTest(unittest.TestCase):
