@@ -12,8 +12,9 @@
 
   const state = {
     info: null, tab: "requests", filter: [], transport: null,
-    requests: { rows: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
-    mail: { rows: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
+    // rows: id -> the row as sent; elements: id -> { row, tr } as shown.
+    requests: { rows: new Map(), elements: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
+    mail: { rows: new Map(), elements: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
     index: null,
   };
 
@@ -109,21 +110,36 @@
     });
   }
 
+  // Rows are kept by id and changed in place: a row being clicked is never swapped under the pointer.
   function renderList(kind, makeRow) {
     const journal = state[kind];
     $(`count-${kind}`).textContent = journal.rows.size;
-    const dropped = $(`dropped-${kind}`);
-    dropped.textContent = journal.dropped
+    $(`dropped-${kind}`).textContent = journal.dropped
       ? `${journal.dropped.toLocaleString()} older dropped (the journal keeps ${(state.info.limit || 0).toLocaleString()})` : "";
     const rows = [...journal.rows.values()].reverse().filter((row) => passes(row, kind));
-    const body = h("tbody", { id: `rows-${kind}` }, rows.slice(0, journal.shown).map((row) => {
-      const tr = makeRow(row);
-      tr.dataset.id = row.id;
-      if (row.id === journal.selected) tr.classList.add("selected");
-      tr.addEventListener("click", () => select(kind, row.id));
-      return tr;
-    }));
-    $(`rows-${kind}`).replaceWith(body);
+    for (const id of journal.elements.keys()) {
+      if (!journal.rows.has(id)) journal.elements.delete(id);
+    }
+    const tbody = $(`rows-${kind}`);
+    let position = tbody.firstChild;
+    for (const row of rows.slice(0, journal.shown)) {
+      let kept = journal.elements.get(row.id);
+      if (!kept || kept.row !== row) {
+        const tr = makeRow(row);
+        tr.dataset.id = row.id;
+        tr.addEventListener("click", () => select(kind, row.id));
+        kept = { row, tr };  // an old element of the row is left behind, and swept below
+        journal.elements.set(row.id, kept);
+      }
+      kept.tr.classList.toggle("selected", row.id === journal.selected);
+      if (kept.tr === position) position = position.nextSibling;
+      else tbody.insertBefore(kept.tr, position);
+    }
+    while (position) {  // what is left after the rows shown: gone, filtered out, replaced
+      const next = position.nextSibling;
+      position.remove();
+      position = next;
+    }
     $(`empty-${kind}`).hidden = journal.rows.size > 0;
     const more = $(`more-${kind}`);
     more.hidden = rows.length <= journal.shown;
