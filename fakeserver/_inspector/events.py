@@ -9,8 +9,8 @@ up to date) and :func:`event_stream`, the ``text/event-stream`` body of
 - ``reset``: forget everything; what is kept follows.
 - ``journal`` / ``mailbox``: ``{"first": id, "dropped": n}``; rows with a
   smaller id are gone (all of them when ``first`` is null).
-- ``exchange`` / ``message``: one row (an exchange is sent when it begins
-  and again when it ends).
+- ``exchanges`` / ``messages``: a list of rows, new or changed, newest
+  first (an exchange is sent when it begins and again when it ends).
 - ``index``: the package index's catalogue, when it changed.
 
 A stream blocks its connection's thread in :meth:`Changes.wait`; it ends
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .._journal.recorder import Recorder
     from ..pypi.index import PackageIndex
 
-__all__ = ["HEARTBEAT", "Changes", "Cursor", "event_stream"]
+__all__ = ["BATCH", "HEARTBEAT", "Changes", "Cursor", "event_stream"]
 
 #: Seconds between comments on an idle stream, which find a client that went away.
 HEARTBEAT = 15.0
@@ -42,6 +42,8 @@ HEARTBEAT = 15.0
 THROTTLE = 0.05
 #: How long a browser waits before reconnecting a stream that ended, in milliseconds.
 RETRY_MS = 1000
+#: The most rows one event carries.
+BATCH = 1000
 
 
 class Changes:
@@ -95,44 +97,52 @@ class Cursor:
                  index: PackageIndex | None) -> None:
         self._recorder, self._mail, self._index = recorder, mail, index
         # By row event: each id sent, with whether it was sent completed.
-        self._sent: dict[str, dict[int, bool]] = {"exchange": {}, "message": {}}
-        self._oldest: dict[str, int | None] = {"exchange": -1, "message": -1}
+        self._sent: dict[str, dict[int, bool]] = {"exchanges": {}, "messages": {}}
+        self._oldest: dict[str, int | None] = {"exchanges": -1, "messages": -1}
         self._serial = -1
 
-    def events(self) -> list[tuple[str, Any]]:
-        """The ``(event, data)`` pairs the page misses, oldest first."""
-        found: list[tuple[str, Any]] = []
+    def events(self) -> Iterator[tuple[str, Any]]:
+        """The ``(event, data)`` pairs the page misses; consume them all before calling again.
+
+        Rows come newest first, at most :data:`BATCH` an event, so that a
+        page opened on a long journal shows its top rows at once.
+        """
         if self._recorder is not None:
             # "completed" is read before the row is made: a change between is sent again.
-            self._rows("exchange", [(r.id, r.completed, functools.partial(summary, r))
-                                    for r in self._recorder.requests],
-                       self._recorder.dropped, found)
+            yield from self._rows("exchanges", [(r.id, r.completed, functools.partial(summary, r))
+                                                for r in self._recorder.requests],
+                                  self._recorder.dropped)
         if self._mail is not None:
-            self._rows("message", [(n, True, functools.partial(message_summary, n, m))
-                                   for n, m in self._mail.messages], self._mail.dropped, found)
+            yield from self._rows("messages", [(n, True, functools.partial(message_summary, n, m))
+                                               for n, m in self._mail.messages], self._mail.dropped)
         if self._index is not None and self._index.last_serial != self._serial:
             catalogue = uploads_json(self._index)
             self._serial = catalogue["serial"]
-            found.append(("index", catalogue))
-        return found
+            yield "index", catalogue
 
     def _rows(self, kind: str, rows: list[tuple[int, bool, Callable[[], dict[str, Any]]]],
-              dropped: int, found: list[tuple[str, Any]]) -> None:
+              dropped: int) -> Iterator[tuple[str, Any]]:
         sent = self._sent[kind]
         oldest = rows[0][0] if rows else None
         if oldest != self._oldest[kind]:  # rows were dropped or cleared: say which remain
             self._oldest[kind] = oldest
-            found.append((_OLDEST_EVENTS[kind], {"first": oldest, "dropped": dropped}))
+            yield _OLDEST_EVENTS[kind], {"first": oldest, "dropped": dropped}
             for number in [n for n in sent if oldest is None or n < oldest]:
                 del sent[number]
-        for number, completed, row in rows:
+        changed = []
+        for number, completed, row in reversed(rows):
             if number not in sent or (completed and not sent[number]):
-                found.append((kind, row()))
+                changed.append(row())
                 sent[number] = completed
+                if len(changed) == BATCH:
+                    yield kind, changed
+                    changed = []
+        if changed:
+            yield kind, changed
 
 
 #: The event saying which rows of a kind remain.
-_OLDEST_EVENTS = {"exchange": "journal", "message": "mailbox"}
+_OLDEST_EVENTS = {"exchanges": "journal", "messages": "mailbox"}
 
 
 def _event(name: str, data: Any) -> bytes:
@@ -146,8 +156,9 @@ def event_stream(changes: Changes, cursor: Cursor) -> Iterator[bytes]:
     has gone (a write fails, at the latest at the next heartbeat).
     """
     seen = changes.version
-    yield f"retry: {RETRY_MS}\n\n".encode() + _event("reset", {}) + b"".join(
-        _event(name, data) for name, data in cursor.events())
+    yield f"retry: {RETRY_MS}\n\n".encode() + _event("reset", {})
+    for name, data in cursor.events():  # a long journal goes out batch by batch
+        yield _event(name, data)
     while True:
         version = changes.wait(seen, HEARTBEAT)
         if version is None:

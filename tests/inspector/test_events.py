@@ -69,13 +69,13 @@ class StreamTest(unittest.TestCase):
         events = EventReader(self, self.runner)
         self.assertEqual(events.next(), ("reset", {}))
         self.assertEqual(events.next(), ("journal", {"first": 1, "dropped": 0}))
-        name, row = events.next()
-        self.assertEqual((name, row["id"], row["path"], row["completed"]), ("exchange", 1, "/before", True))
+        name, [row] = events.next()
+        self.assertEqual((name, row["id"], row["path"], row["completed"]), ("exchanges", 1, "/before", True))
         self.get("/after")
-        name, row = events.until("exchange")[-1]
+        name, [row] = events.until("exchanges")[-1]
         self.assertEqual((row["id"], row["path"]), (2, "/after"))
         if not row["completed"]:  # it began; its end follows
-            name, row = events.until("exchange")[-1]
+            name, [row] = events.until("exchanges")[-1]
         self.assertEqual((row["id"], row["status"], row["completed"]), (2, 200, True))
 
     def test_an_exchange_in_progress_is_sent_when_it_begins_and_when_it_ends(self) -> None:
@@ -85,15 +85,15 @@ class StreamTest(unittest.TestCase):
         sender = threading.Thread(target=self.get, args=("/slow",))
         sender.start()
         self.addCleanup(sender.join)
-        name, row = events.until("exchange")[-1]
+        name, [row] = events.until("exchanges")[-1]
         self.assertEqual((row["path"], row["completed"], row["status"]), ("/slow", False, None))
-        name, row = events.until("exchange")[-1]
+        name, [row] = events.until("exchanges")[-1]
         self.assertEqual((row["path"], row["completed"], row["status"]), ("/slow", True, 200))
 
     def test_clearing_says_nothing_is_kept(self) -> None:
         self.get("/one")
         events = EventReader(self, self.runner)
-        events.until("exchange")
+        events.until("exchanges")
         self.runner.app.recorder.clear()  # as ServerTestCase does before each test
         self.assertEqual(events.next(), ("journal", {"first": None, "dropped": 0}))
 

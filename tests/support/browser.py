@@ -16,25 +16,27 @@ from typing import Any, Callable
 
 from . import import_extra
 
-__all__ = ["start_chromium", "wait_until"]
+__all__ = ["chromium", "start_chromium", "wait_until"]
 
 #: Flags that keep Chromium quiet and local: no sandbox (CI runs as root), no
 #: background traffic, no first-run pages; a fresh profile per browser.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1280,800")
+         "--disable-dev-shm-usage", "--hide-scrollbars")
 
 
 def _find(*names: str) -> str | None:
     return next((path for path in map(shutil.which, names) if path), None)
 
 
-def start_chromium(test_class: type, downloads: str | None = None) -> Any:
-    """A headless Chromium for the class's tests, quit by a class cleanup.
+def chromium(profile: str, downloads: str | None = None, *, size: str = "1280,800") -> Any:
+    """A headless Chromium with a fresh *profile* directory; the caller quits it.
 
     Its console log is kept (``driver.get_log("browser")``); files it
-    downloads go to *downloads*. Skips the class (or fails it, where extras
-    are required) when selenium or the browser is missing.
+    downloads go to *downloads*. The driver and browser are named outright,
+    so that selenium never goes looking for them on the network. Raises
+    ``unittest.SkipTest`` (AssertionError where extras are required) when
+    selenium or the browser is missing.
     """
     import_extra("selenium")
     from selenium import webdriver
@@ -47,18 +49,24 @@ def start_chromium(test_class: type, downloads: str | None = None) -> Any:
         if os.environ.get("FAKESERVER_REQUIRE_EXTRAS"):
             raise AssertionError(message)
         raise unittest.SkipTest(message)
-    profile = tempfile.TemporaryDirectory()
-    test_class.addClassCleanup(profile.cleanup)
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for flag in FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile.name}")
+    options.add_argument(f"--window-size={size}")
+    options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     if downloads is not None:
         options.add_experimental_option("prefs", {"download.default_directory": downloads,
                                                   "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def start_chromium(test_class: Any, downloads: str | None = None) -> Any:
+    """:func:`chromium` for a test class's tests, quit by a class cleanup."""
+    profile = tempfile.TemporaryDirectory()
+    test_class.addClassCleanup(profile.cleanup)
+    driver = chromium(profile.name, downloads)
     test_class.addClassCleanup(driver.quit)
     return driver
 

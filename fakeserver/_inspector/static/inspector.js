@@ -116,7 +116,7 @@
     $(`count-${kind}`).textContent = journal.rows.size;
     $(`dropped-${kind}`).textContent = journal.dropped
       ? `${journal.dropped.toLocaleString()} older dropped (the journal keeps ${(state.info.limit || 0).toLocaleString()})` : "";
-    const rows = [...journal.rows.values()].reverse().filter((row) => passes(row, kind));
+    const rows = [...journal.rows.values()].filter((row) => passes(row, kind)).sort((a, b) => b.id - a.id);
     for (const id of journal.elements.keys()) {
       if (!journal.rows.has(id)) journal.elements.delete(id);
     }
@@ -153,11 +153,11 @@
     const host = x.host === location.host ? "" : h("span", { class: "muted" }, x.host);
     return h("tr", null,
       h("td", { class: "mono" }, clock(x.time)), h("td", null, x.method),
-      h("td", { class: "wide", title: x.host + target(x) }, host, target(x)), h("td", null, status),
+      h("td", { class: "wide", title: x.host + target(x) }, host, target(x)),
+      h("td", null, status, x.unmatched && h("span", { class: "badge unmatched", title: "no stub matched" }, "no stub"),
+        x.error && h("span", { class: "badge error", title: x.error }, "app error")),
       h("td", { class: "num" }, x.completed ? duration(x.duration) : "…"),
-      h("td", { class: "num" }, size(x.request_size)), h("td", { class: "num" }, size(x.response_size)),
-      h("td", null, x.unmatched && h("span", { class: "badge unmatched", title: "no stub matched" }, "no stub"),
-        x.error && h("span", { class: "badge error", title: x.error }, "app error")));
+      h("td", { class: "num" }, size(x.request_size)), h("td", { class: "num" }, size(x.response_size)));
   }
 
   function messageRow(m) {
@@ -165,10 +165,12 @@
       h("td", null, m.to), h("td", { class: "wide" }, m.subject), h("td", { class: "num" }, size(m.size)));
   }
 
-  function upsert(kind, row) {
-    state[kind].rows.set(row.id, row);
-    if (kind === "requests" && row.id === state.requests.selected && row.completed) {
-      showDetails("requests", row.id);  // the answer arrived while its details were shown
+  function upsert(kind, rows) {
+    for (const row of rows) {
+      state[kind].rows.set(row.id, row);
+      if (kind === "requests" && row.id === state.requests.selected && row.completed) {
+        showDetails("requests", row.id);  // the answer arrived while its details were shown
+      }
     }
     render();
   }
@@ -353,8 +355,8 @@
     source.addEventListener("reset", reset);
     source.addEventListener("journal", (e) => keepFrom("requests", JSON.parse(e.data)));
     source.addEventListener("mailbox", (e) => keepFrom("mail", JSON.parse(e.data)));
-    source.addEventListener("exchange", (e) => upsert("requests", JSON.parse(e.data)));
-    source.addEventListener("message", (e) => upsert("mail", JSON.parse(e.data)));
+    source.addEventListener("exchanges", (e) => upsert("requests", JSON.parse(e.data)));
+    source.addEventListener("messages", (e) => upsert("mail", JSON.parse(e.data)));
     source.addEventListener("index", (e) => { state.index = JSON.parse(e.data); render(); });
     source.addEventListener("error", () => {
       if (!opened) {  // never worked here (a proxy that buffers?): poll instead
@@ -381,12 +383,12 @@
       if (state.info.requests) {
         const answer = await (await fetch(`requests?since=${since(state.requests.rows)}`, { cache: "no-store" })).json();
         keepFrom("requests", answer);
-        for (const row of answer.exchanges) upsert("requests", row);
+        upsert("requests", answer.exchanges);
       }
       if (state.info.mail) {
         const answer = await (await fetch(`messages?since=${since(state.mail.rows)}`, { cache: "no-store" })).json();
         keepFrom("mail", answer);
-        for (const row of answer.messages) upsert("mail", row);
+        upsert("mail", answer.messages);
       }
       if (state.info.index) {
         state.index = await (await fetch("uploads", { cache: "no-store" })).json();
