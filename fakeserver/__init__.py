@@ -1,8 +1,8 @@
 """fakeserver: test client code against a real local server, not a mock.
 
-The public names are those in ``__all__`` (and the ``smtp``, ``pypi``,
-``tls`` and ``pytest_plugin`` modules); a leading underscore marks what is
-private. The tree has one folder per feature:
+The public names are those in ``__all__`` (and the ``match``, ``smtp``,
+``pypi``, ``tls`` and ``pytest_plugin`` modules); a leading underscore marks
+what is private. The tree has one folder per feature:
 
 - ``_http/``, the server core: :class:`AppRunner` serves any WSGI app on
   loopback from a thread of the test process (:func:`demo_app` when given
@@ -10,9 +10,13 @@ private. The tree has one folder per feature:
 - ``_journal/``, what went over the wire: :class:`Recorder` journals every
   exchange as :class:`RecordedRequest` and :class:`RecordedResponse`, with
   form fields and :class:`UploadedFile` parts.
-- ``_matching.py``: expected vs recorded, near misses ranked and worded.
+- ``_matching/``: expected vs recorded, near misses ranked and worded.
+- ``match.py``: the value matchers (``match.regex(...)``, ``match.ANY``,
+  ``match.json_contains(...)``, ...), imported as ``from fakeserver import match``.
 - ``_testing/``: the assertions and failure reports shared by unittest and
   pytest, and :class:`ServerTestCase`, the unittest mixin.
+- ``_upstream/``: :class:`ProxyApp`, forwarding every request to a real
+  service over kept-alive connections, for recording it.
 - ``stubs/``: :class:`StubApp`, its :class:`Stub` declarations and canned
   :class:`Response` objects and faults.
 - ``tls.py``: the bundled test CA (:data:`CA_FILE`,
@@ -34,6 +38,7 @@ from ._journal.recorder import Recorder
 from ._journal.records import RecordedRequest
 from ._journal.records import RecordedResponse
 from ._testing.testcase import ServerTestCase
+from ._upstream.proxy import ProxyApp
 from .stubs.app import Stub
 from .stubs.app import StubApp
 from .stubs.replies import Response
@@ -43,6 +48,7 @@ from .tls import client_ssl_context
 __all__ = [
     "AppRunner",
     "CA_FILE",
+    "ProxyApp",
     "RecordedRequest",
     "RecordedResponse",
     "Recorder",

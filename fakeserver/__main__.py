@@ -2,9 +2,10 @@
 
 Without arguments it is a request inspector on ``127.0.0.1:8000``: every
 request is answered ``200``, printed, and shown live on the page at
-``/__fakeserver__/``. Options serve a WSGI app, stubs from a JSON file, the
-package index or the mail server instead; see ``python -m fakeserver
---help``. The first line printed names the URL (``--port 0`` picks a free
+``/__fakeserver__/``. Options serve a WSGI app, stubs from a JSON file, a
+real service through a proxy (``--proxy``, with ``--record`` writing what
+it answered as stubs on exit), the package index or the mail server
+instead; see ``python -m fakeserver --help``. The first line printed names the URL (``--port 0`` picks a free
 port), so a script can read it. Ctrl-C or SIGTERM stops the server and
 exits 0. The pieces are in ``fakeserver/_cli/``: the arguments, the
 servers, what is printed and how.
@@ -13,6 +14,7 @@ servers, what is printed and how.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -21,6 +23,7 @@ from typing import Any
 from ._cli.arguments import build_parser
 from ._cli.printing import EscapingFormatter, Output
 from ._cli.servers import make_http_server, make_mail_servers, warn_if_exposed
+from ._journal.recorder import Recorder
 from .tls import CA_FILE
 
 __all__ = ["main"]
@@ -74,6 +77,19 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
+def save_recording(recorder: Recorder, path: str, output: Output) -> int:
+    """Write the journal of the stopped server to *path* as stubs; the exit status."""
+    try:
+        saved = recorder.save_stubs(path)
+    except OSError as error:
+        print(f"fakeserver: cannot write {path}: {error.strerror or error}", file=sys.stderr,
+              flush=True)
+        return 1
+    output.say(f"fakeserver: wrote {saved} {'stub' if saved == 1 else 'stubs'} to {path} "
+               f"(replay: python -m fakeserver --stubs {path})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad arguments, via argparse)."""
     parser = build_parser()
@@ -82,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--root needs --pypi")
     if args.inspector_port is not None and not args.smtp:
         parser.error("--inspector-port needs --smtp (the HTTP server shows its page itself)")
+    if args.record and args.smtp:
+        parser.error("--record writes HTTP exchanges; it cannot be used with --smtp")
+    if args.record and not os.path.isdir(os.path.dirname(os.path.abspath(args.record))):
+        parser.error(f"--record {args.record}: no such folder")
     if args.port is None:
         args.port = 8025 if args.smtp else 8000
     if hasattr(sys.stdout, "reconfigure"):  # a header in any encoding must not kill a thread
@@ -96,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     output = Output(journal)
     try:
         try:
-            url, page, servers, notes = (make_mail_servers(args, output) if args.smtp
-                                         else make_http_server(args, parser, output))
+            url, page, servers, notes, recorder = (make_mail_servers(args, output) if args.smtp
+                                                   else make_http_server(args, parser, output))
         except OSError as error:
             print(f"fakeserver: cannot listen on {args.host}:{args.port}: "
                   f"{error.strerror or error}", file=sys.stderr, flush=True)
@@ -112,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                     notes.append(f"clients must trust the test CA {CA_FILE}")
                 if journal is not None:
                     notes.append(f"appending every exchange to {args.journal} (JSON Lines)")
+                if args.record:
+                    notes.append(f"writing every exchange to {args.record} on exit (stubs)")
                 for note in notes:
                     output.say(f"fakeserver: {note}")
                 signals.wait()
@@ -120,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                     server.stop()
         output.say(f"fakeserver: stopped after {output.count} "
                    f"{'exchange' if output.count == 1 else 'exchanges'}")
+        if args.record and recorder is not None:
+            return save_recording(recorder, args.record, output)
         return 0
     finally:
         output.close()

@@ -12,6 +12,9 @@ only fixtures and hooks; what they give is a :class:`FakeServer`, a
   stopped when it ends.
 - ``fake_pypi``: a fresh package index for each test; ``fake_smtp``: the
   mail server, its outbox and settings fresh for each test.
+- ``fake_upstream(url, **options)``: a server replaying (or recording,
+  ``--fakeserver-record``) this test's cassette of a real service, in the
+  folder of the ini option ``fakeserver_cassette_dir``.
 
 Assertions word their failures as the unittest mixins do. App exceptions
 and requests no stub matched fail the test that caused them: a hook turns
@@ -21,11 +24,16 @@ that pytest reports a failed test rather than an error in teardown.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator
 
 import pytest
 
+from ._testing.cassette import (
+    ENVIRONMENT_VARIABLE, RECORD_MODES, Cassette, MissingCassette, cassette_path, record_mode,
+)
 from ._testing.handle import FakeServer
+from ._upstream.proxy import ProxyApp
 from .pypi.handle import FakePackageIndex
 from .smtp.handle import FakeSMTPServer
 from .smtp.server import SETTINGS
@@ -33,12 +41,20 @@ from .smtp.server import SETTINGS
 if TYPE_CHECKING:
     from pluggy import Result
 
+    from ._journal.snapshot import SnapshotOptions
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
 __all__ = ["FakePackageIndex", "FakeSMTPServer", "FakeServer"]
 
 
 # -- failing the test that caused a server-side problem -----------------------------------
 
 _WATCHED = pytest.StashKey[list]()
+_CASSETTES = pytest.StashKey[list]()
 
 
 def _watch(request: pytest.FixtureRequest, handle: FakeServer) -> None:
@@ -49,13 +65,20 @@ def _watch(request: pytest.FixtureRequest, handle: FakeServer) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, Result[pytest.TestReport], None]:
-    """Fail the test (not its teardown) when a server it used saw a problem during it."""
+    """Fail the test (not its teardown) when a server it used saw a problem during it;
+    then write the cassettes it recorded, if it passed."""
     outcome = yield
     if call.when != "call":
         return
+    report = outcome.get_result()
+    _fail_for_problems(item, report)
+    for cassette, handle in item.stash.get(_CASSETTES, []):
+        cassette.finish(handle.requests, report.passed)
+
+
+def _fail_for_problems(item: pytest.Item, report: pytest.TestReport) -> None:
     found = [problem for problem in (handle.problems() for handle in item.stash.get(_WATCHED, []))
              if problem is not None]
-    report = outcome.get_result()
     if not found or report.skipped or hasattr(report, "wasxfail"):
         return
     text = "\n\n".join(found)
@@ -64,6 +87,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.longrepr = f"fakeserver: {text}"
     else:
         report.sections.append(("fakeserver: server side", text))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fakeserver-record", choices=RECORD_MODES, default=None,
+                     help=f"how fake_upstream uses cassettes: none replays only, once records "
+                          f"the missing ones, new records what they lack, all records anew "
+                          f"(default: ${ENVIRONMENT_VARIABLE}, else none)")
+    parser.addini("fakeserver_cassette_dir", default="cassettes",
+                  help="the folder of fake_upstream's cassettes, relative to each test "
+                       "module's folder (default: cassettes)")
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -92,6 +125,46 @@ def fake_server_factory(request: pytest.FixtureRequest) -> Callable[..., FakeSer
         request.addfinalizer(handle.stop)
         _watch(request, handle)
         return handle.start()
+    return make
+
+
+@pytest.fixture
+def fake_upstream(request: pytest.FixtureRequest) -> Callable[..., FakeServer]:
+    """``fake_upstream(url, **options)``: a server replaying this test's cassette of *url*.
+
+    Stub it and assert on it as on ``fake_http``. The cassette is
+    ``<fakeserver_cassette_dir>/<Class or module>.<test>.json`` (``.2.json``
+    for a second upstream); ``--fakeserver-record`` (or ``$FAKESERVER_RECORD``)
+    says whether to replay it (``none``, the default), record it when
+    missing (``once``), add what it lacks (``new``) or record it anew
+    (``all``); a recording is written only if the test passed. *options* are
+    those of ``save_stubs`` (``match_headers``, ``redact_headers``,
+    ``redact_query``, ``redact_json``, ``secrets``).
+    """
+    def make(url: str, **options: Unpack[SnapshotOptions]) -> FakeServer:
+        __tracebackhide__ = True
+        proxy = ProxyApp(url)
+        request.addfinalizer(proxy.close)
+        handle = FakeServer()
+        request.addfinalizer(handle.stop)
+        _watch(request, handle)
+        opened = request.node.stash.setdefault(_CASSETTES, [])
+        owner = request.cls.__name__ if request.cls is not None else request.path.stem
+        names = [owner, request.node.name] + ([str(len(opened) + 1)] if opened else [])
+        cassette = Cassette(
+            cassette_path(str(request.path), request.config.getini("fakeserver_cassette_dir"),
+                          *names),
+            record_mode(request.config.getoption("fakeserver_record")), proxy, options,
+            f"with --fakeserver-record=once (or {ENVIRONMENT_VARIABLE}=once in the environment)")
+        try:
+            cassette.begin(handle.start().stubs)  # type: ignore[arg-type]  # it serves stubs
+        except MissingCassette as missing:
+            failure = str(missing)
+        else:
+            opened.append((cassette, handle))
+            return handle
+        pytest.fail(failure, pytrace=False)
+        return handle
     return make
 
 

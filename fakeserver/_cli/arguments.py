@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--stubs", metavar="FILE.json", help="serve the stubs declared in this file")
     mode.add_argument("--pypi", action="store_true", help="serve a fake package index")
     mode.add_argument("--smtp", action="store_true", help="serve a fake mail server")
+    mode.add_argument("--proxy", metavar="URL",
+                      help="forward every request to this http:// or https:// upstream")
+    parser.add_argument("--record", metavar="FILE.json",
+                        help="on exit, write every exchange as a stub file that --stubs replays")
     parser.add_argument("--root", metavar="DIR",
                         help="with --pypi: keep the packages in DIR (default: in memory)")
     parser.add_argument("--inspector-port", metavar="PORT", type=port_number, default=None,

@@ -15,8 +15,9 @@ import datetime
 from typing import cast
 
 from .._inspector.app import PREFIX
-from .._inspector.bodies import Message, text_or_none
+from .._inspector.bodies import Message
 from .._inspector.mail import header_items, part_text
+from .._journal.bodies import text_or_none
 from .._journal.records import RecordedRequest
 from ..smtp.server import ReceivedMessage
 from .printing import printable

@@ -1,7 +1,7 @@
 """The servers the command line's options ask for, bound, inspected, and how they are announced.
 
 Owns choosing the HTTP app (the default answer, ``--app``, ``--stubs``,
-``--pypi``), recording it in a journal bounded by ``--journal-limit``
+``--pypi``, ``--proxy``), recording it in a journal bounded by ``--journal-limit``
 behind the inspector, and, for ``--smtp``, the mail server with the web
 server showing its mail. Each exchange or message is printed and journaled
 through :class:`~.printing.Output`. Knows nothing of signals.
@@ -41,6 +41,8 @@ class Serving(NamedTuple):
     page: str
     servers: list[ServerThread]
     notes: list[str]
+    #: The HTTP journal (None for mail), for ``--record``.
+    recorder: Recorder | None = None
 
 
 def answer_ok(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -63,6 +65,10 @@ def make_http_server(args: argparse.Namespace, parser: argparse.ArgumentParser,
         elif args.pypi:
             from ..pypi import PackageIndex
             app = PackageIndex(args.root)
+        elif args.proxy:
+            from .._upstream.proxy import ProxyApp
+            app = ProxyApp(args.proxy)
+            notes.append(f"forwarding every request to {args.proxy}")
     except Exception as error:  # anything an import or a file can raise
         parser.error(f"{error.__class__.__name__}: {error}")
 
@@ -76,7 +82,7 @@ def make_http_server(args: argparse.Namespace, parser: argparse.ArgumentParser,
         notes.append(f"uploads to {runner.url}/legacy/ (twine upload --repository-url ...)")
     notes.append(f"live page at {runner.url}{INSPECTOR_PATH}")
     notes.append(f"journal at {runner.url}{CONTROL_PATH} (JSON; DELETE clears it)")
-    return Serving(runner.url + "/", runner.url + INSPECTOR_PATH, [runner], notes)
+    return Serving(runner.url + "/", runner.url + INSPECTOR_PATH, [runner], notes, recorder)
 
 
 class _PrintingSMTPServer(SMTPServer):

@@ -47,6 +47,12 @@ class BodyReader:
             size -= len(piece)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
+    def read1(self, size: int | None = -1) -> bytes:
+        """Read what has arrived, up to *size* bytes (at most one read of the connection):
+        between 1 and *size* bytes, or b"" at the end of the body. For relaying a body
+        as it comes."""
+        return self._read1_some(_READ_SIZE if size is None or size < 0 else size)
+
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line (up to *size* bytes), keeping its ending."""
         pieces = []
@@ -96,6 +102,10 @@ class BodyReader:
         """Like :meth:`_read_some`, but stop after a newline."""
         raise NotImplementedError
 
+    def _read1_some(self, size: int) -> bytes:
+        """Like :meth:`_read_some`, without waiting for more than has arrived."""
+        raise NotImplementedError
+
     def _start(self) -> None:
         hook, self.before_first_read = self.before_first_read, None
         if hook is not None:
@@ -108,7 +118,7 @@ class EmptyReader(BodyReader):
     def _read_some(self, size: int) -> bytes:
         return b""
 
-    _readline_some = _read_some
+    _readline_some = _read1_some = _read_some
 
 
 class _StreamReader(BodyReader):
@@ -141,6 +151,9 @@ class ContentLengthReader(_StreamReader):
     def _readline_some(self, size: int) -> bytes:
         return self._take(self._rfile.readline, size)
 
+    def _read1_some(self, size: int) -> bytes:
+        return self._take(self._rfile.read1, size)
+
     def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
         if self._remaining <= 0:
             return b""
@@ -167,6 +180,9 @@ class ChunkedReader(_StreamReader):
 
     def _readline_some(self, size: int) -> bytes:
         return self._take(self._rfile.readline, size)
+
+    def _read1_some(self, size: int) -> bytes:
+        return self._take(self._rfile.read1, size)
 
     def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
         if self._chunk_left == 0 and not self._next_chunk():

@@ -6,7 +6,8 @@
 
 - ``app``: :class:`InspectorApp`, the WSGI middleware in front of a
   ``Recorder``: the routes, the headers that keep network bytes inert in a
-  browser, and reporting each finished exchange.
+  browser, reporting each finished exchange, and the journal downloaded as
+  a stub file (written by ``_journal.snapshot``, as ``Recorder.save_stubs``).
 - ``hosts``: the Host check against DNS rebinding, and what is loopback.
 - ``events``: change notices, the Server-Sent Events stream, the diff a
   stream or a polling page is sent.
@@ -14,7 +15,6 @@
   its numbered, bounded journal) and the package index as JSON.
 - ``bodies``: what of a body is shown and how it goes into JSON, in
   bounded memory however large it is.
-- ``stubfile``: recorded exchanges as a stub file for ``--stubs``.
 - ``static/``: the page itself (HTML, CSS, JavaScript), package data
   served by the inspector: no CDN, no build step.
 """

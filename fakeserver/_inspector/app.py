@@ -20,12 +20,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .._journal.recorder import RECORD_KEY, Recorder
 from .._journal.records import RecordedRequest, RecordedResponse
+from .._journal.snapshot import render_entries, snapshot_entries
 from .bodies import IMAGE_TYPES, iter_json
 from .events import Changes, Cursor, event_stream
 from .exchanges import details, exchange_json, summary, uploaded_files
 from .hosts import host_allowed
 from .mail import MailLog, message_details, message_part, message_summary
-from .stubfile import stub_file
 from .uploads import uploads_json
 
 __all__ = ["PREFIX", "InspectorApp", "inspected"]
@@ -179,7 +179,7 @@ class InspectorApp:
             start_response("200 OK", [("Content-Type", "text/event-stream"), *_COMMON])
             return event_stream(self.changes, Cursor(self.recorder, self.mail, self.index))
         if name == "stubs.json":
-            return self._stub_file(start_response, self._recorded().requests, "journal")
+            return self._stub_file(start_response, self._recorded().settle(), "journal")
         if parts[0] == "requests":
             return self._requests(start_response, parts[1:], query)
         if parts[0] == "messages":
@@ -253,7 +253,9 @@ class InspectorApp:
 
     def _stub_file(self, start_response: StartResponse, requests: list[RecordedRequest],
                    name: str) -> Iterable[bytes]:
-        return _bytes(start_response, stub_file(requests), [
+        """The stub file replaying *requests*, as ``Recorder.save_stubs`` writes it."""
+        text = render_entries(snapshot_entries(requests))
+        return _bytes(start_response, text.encode("utf-8"), [
             ("Content-Type", "application/json"),
             ("Content-Disposition", f'attachment; filename="stubs-{name}.json"')])
 

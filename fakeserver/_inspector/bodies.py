@@ -1,9 +1,8 @@
 """Message bodies as the inspector and the journal file show them, in bounded memory.
 
-Owns the decisions about one body: is it text (UTF-8 without control
-characters but whitespace), what of it a view shows (pretty JSON, text, a
-hex dump, an image), and how it goes into a JSON document: ``"body"`` as
-text or ``"body_base64"``. A body larger than :data:`INLINE_BYTES` is never
+Owns what of one body a view shows (pretty JSON, text, a hex dump, an
+image), and how it goes into a JSON document by the journal's rule
+(``_journal.bodies``: ``"body"`` as text or ``"body_base64"``). A body larger than :data:`INLINE_BYTES` is never
 read whole: it is judged and encoded piece by piece from its temporary file
 (:meth:`RecordedRequest.body_chunks`), and :func:`iter_json` streams it into
 the document, so that a 100 MiB upload costs pieces of memory, not copies.
@@ -19,11 +18,12 @@ import re
 import secrets
 from typing import Any, Callable, Iterator, Union
 
+from .._journal.bodies import CONTROL, body_json, text_or_none
 from .._journal.forms import parse_content_type
 from .._journal.records import RecordedRequest, RecordedResponse
 
 __all__ = ["HEX_BYTES", "IMAGE_TYPES", "INLINE_BYTES", "TEXT_BYTES", "Message", "body_fields",
-           "body_view", "data_fields", "hexdump", "iter_json", "text_or_none"]
+           "body_view", "hexdump", "iter_json"]
 
 #: Bodies up to this size are read whole; larger ones piece by piece.
 INLINE_BYTES = 1 << 20
@@ -36,23 +36,10 @@ IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "
                          "image/x-icon", "image/vnd.microsoft.icon", "image/avif"})
 
 _PIECE = 3 << 16  # a multiple of 3, so that base64 pieces join without padding
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 #: A recorded request or response: headers, and a body readable in pieces.
 Message = Union[RecordedRequest, RecordedResponse]
-
-
-def text_or_none(data: bytes, final: bool = True) -> str | None:
-    """*data* as text if it is UTF-8 with no control characters but whitespace; else None.
-
-    With *final* false, *data* is a prefix: a character cut at its end is dropped.
-    """
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(data, final)
-    except UnicodeDecodeError:
-        return None
-    return None if _CONTROL.search(text) else text
 
 
 def _is_text(message: Message) -> bool:
@@ -60,7 +47,7 @@ def _is_text(message: Message) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         for piece in message.body_chunks(_PIECE):
-            if _CONTROL.search(decoder.decode(piece)):
+            if CONTROL.search(decoder.decode(piece)):
                 return False
         decoder.decode(b"", True)
     except UnicodeDecodeError:
@@ -80,22 +67,14 @@ class _Streamed:
             yield self.encode(piece)
 
 
-def data_fields(data: bytes) -> dict[str, str]:
-    """``{"body": text}``, or ``{"body_base64": ...}`` for bytes that are not text."""
-    text = text_or_none(data)
-    if text is not None:
-        return {"body": text}
-    return {"body_base64": base64.b64encode(data).decode("ascii")}
-
-
 def body_fields(message: Message) -> dict[str, Any]:
-    """:func:`data_fields` of a recorded body, read in pieces once large.
+    """``body_json`` of a recorded body (text, or base64), read in pieces once large.
 
     A body over :data:`INLINE_BYTES` is a placeholder that only
     :func:`iter_json` can write, streaming it from its file.
     """
     if message.body_size <= INLINE_BYTES:
-        return data_fields(next(message.body_chunks(INLINE_BYTES), b""))
+        return body_json(next(message.body_chunks(INLINE_BYTES), b""))
     if _is_text(message):
         decoder = codecs.getincrementaldecoder("utf-8")()
         return {"body": _Streamed(message, lambda piece: json.dumps(decoder.decode(piece))[1:-1])}
@@ -182,5 +161,5 @@ def _decoded(data: bytes, charset: str) -> str | None:
         text = data.decode(charset)
     except (LookupError, UnicodeDecodeError):
         return None
-    return None if _CONTROL.search(text) else text
+    return None if CONTROL.search(text) else text
 

@@ -18,7 +18,8 @@ import traceback
 from typing import Any
 
 from .._journal.records import RecordedRequest
-from .bodies import TEXT_BYTES, body_fields, body_view, text_or_none
+from .._journal.bodies import text_or_none
+from .bodies import TEXT_BYTES, body_fields, body_view
 
 __all__ = ["FORM_BYTES", "curl_command", "details", "exchange_json", "iso_time", "summary",
            "uploaded_files"]

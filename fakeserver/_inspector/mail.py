@@ -16,9 +16,9 @@ import threading
 from email.message import EmailMessage
 from typing import Any, Callable, cast
 
+from .._journal.bodies import body_json
 from .._journal.listeners import Listeners
 from ..smtp.server import ReceivedMessage
-from .bodies import data_fields
 from .exchanges import iso_time
 
 __all__ = ["MailLog", "header_items", "message_details", "message_json", "message_part",
@@ -155,4 +155,4 @@ def message_json(message: ReceivedMessage) -> dict[str, Any]:
     """One received message as the ``--journal`` file keeps it."""
     return {"time": iso_time(message.time), "client": list(message.peer),
             "mail_from": message.mail_from, "rcpt_tos": list(message.rcpt_tos),
-            "user": message.user, "tls": message.tls, **data_fields(message.data)}
+            "user": message.user, "tls": message.tls, **body_json(message.data)}

@@ -9,6 +9,9 @@
 - ``parse_form`` and :class:`~fakeserver.UploadedFile`: the fields and files
   of an urlencoded or multipart body, for the records and the package index
   alike.
+- ``snapshot``: the journal written as a stub file that replays it
+  (:meth:`Recorder.save_stubs`), with ``redaction`` keeping secrets out of
+  it, and ``bodies``, the one rule for a body in JSON (text, or base64).
 
 It knows nothing of servers, sockets or unittest.
 """

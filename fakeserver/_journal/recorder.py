@@ -11,15 +11,27 @@ unittest or sockets.
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
+import sys
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .listeners import Listeners
 from .records import RecordedRequest, RecordedResponse, append_body, mark_completed
+from .snapshot import save_snapshot
 
-__all__ = ["RECORD_KEY", "SPOOL_THRESHOLD", "Recorder", "record_request"]
+if TYPE_CHECKING:
+    from .snapshot import SnapshotOptions
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+__all__ = ["RECORD_KEY", "SPOOL_THRESHOLD", "Recorder", "record_request", "rewound"]
 
 #: Bodies larger than this are kept in a temporary file rather than in memory.
 SPOOL_THRESHOLD = 1 << 20
@@ -38,6 +50,10 @@ class _RecordingInput:
 
     def read(self, *args: Any) -> bytes:
         return self._keep(self._wrapped.read(*args))
+
+    def read1(self, *args: Any) -> bytes:
+        """What has arrived (``read`` where the server's input has no ``read1``)."""
+        return self._keep(getattr(self._wrapped, "read1", self._wrapped.read)(*args))
 
     def readline(self, *args: Any) -> bytes:
         return self._keep(self._wrapped.readline(*args))
@@ -135,6 +151,25 @@ class Recorder:
             if not request.completed:
                 request.wait(max(0.0, deadline - time.monotonic()))
         return requests
+
+    def save_stubs(self, path: str | os.PathLike, **options: Unpack[SnapshotOptions]) -> int:
+        """Write the journal as a stub file that replays it; return how many entries it has.
+
+        ``StubApp.from_file(path)`` (or ``load_stubs``) answers the same
+        requests as they were answered. Requests match on method, path,
+        query and body (JSON as parsed JSON, forms as their fields,
+        multipart as its parts, whatever the boundary); headers are kept in
+        the file but matched only when named in *match_headers*. Identical
+        requests become one entry whose responses play in order, the last
+        repeating. Credential headers are ``"<redacted>"``, and more with
+        *redact_headers*, *redact_query*, *redact_json* and *secrets*
+        (``{placeholder: secret}``). Exchanges the app failed, and requests
+        no stub matched, are left out. The output is stable, so recording
+        the same traffic again rewrites the file byte for byte. Waits first
+        for exchanges in progress (as :meth:`settle`); raises TypeError for
+        an unknown option.
+        """
+        return save_snapshot(path, self.settle(), **options)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         record = RecordedRequest(environ, self.spool_threshold, self._completion)
@@ -254,3 +289,18 @@ def record_request(environ: dict[str, Any], threshold: int = SPOOL_THRESHOLD) ->
         while body.read(_CHUNK):
             pass
     return record
+
+
+def rewound(environ: dict[str, Any], record: RecordedRequest) -> dict[str, Any]:
+    """A copy of *environ* whose ``wsgi.input`` reads *record*'s body again.
+
+    For an app handing on a request whose body :func:`record_request` has
+    read (a stub that proxies): the copy announces the body's length,
+    whatever framing the client used, and expects no ``100 Continue``.
+    """
+    environ = dict(environ)
+    environ["wsgi.input"] = io.BytesIO(record.body)
+    environ["CONTENT_LENGTH"] = str(record.body_size)
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ.pop("HTTP_EXPECT", None)
+    return environ

@@ -19,4 +19,7 @@ Contents:
   HTTP (journal, stubs, server-side problems), beside the assertions.
 - ``testcase``: :class:`ServerTestCase`, the unittest face.
 - ``handle``: :class:`FakeServer`, the pytest face.
+- ``cassette``: each test's recording of a real service, replayed offline;
+  :class:`Cassettes` holds the settings ``ServerTestCase`` inherits, and
+  the ``fake_upstream`` fixture uses :class:`Cassette` alike.
 """

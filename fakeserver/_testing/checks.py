@@ -22,7 +22,7 @@ from .._matching import (
 from .._journal.records import RecordedRequest
 
 if TYPE_CHECKING:
-    import re
+    from .._matching import PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -46,7 +46,7 @@ def _tally(matching: int, total: int) -> str:
     return tally(matching, total, "recorded request", "no requests were recorded.")
 
 
-def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
+def requested(requests: list[RecordedRequest], path: PathSpec | None,
               method: str | None = None, *, count: int | None = None, style: ReportStyle,
               **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
     """The most recent match and None; or None and the report when too few (or not *count*) match."""
@@ -60,7 +60,7 @@ def requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
                                title="Closest recorded requests", style=style)
 
 
-def not_requested(requests: list[RecordedRequest], path: str | re.Pattern | None,
+def not_requested(requests: list[RecordedRequest], path: PathSpec | None,
                   method: str | None = None, *, style: ReportStyle,
                   **criteria: Unpack[ExchangeCriteria]) -> str | None:
     """The report listing the requests that match, if any do."""

@@ -8,7 +8,6 @@ request checks). Imports no pytest, and knows nothing of sockets.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -22,7 +21,7 @@ from ..stubs.app import StubApp
 from ..tls import CA_FILE
 
 if TYPE_CHECKING:
-    from .._matching import ExchangeCriteria
+    from .._matching import ExchangeCriteria, PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -111,7 +110,7 @@ class FakeServer(ServedApp, HandleBase):
 
     # -- assertions ---------------------------------------------------------------------
 
-    def assert_requested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assert_requested(self, path: PathSpec | None, method: str | None = None, *,
                          count: int | None = None,
                          **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Raise unless at least one (or exactly *count*) recorded requests match; return the latest.
@@ -124,7 +123,7 @@ class FakeServer(ServedApp, HandleBase):
         self._check(report)
         return match
 
-    def assert_not_requested(self, path: str | re.Pattern | None, method: str | None = None,
+    def assert_not_requested(self, path: PathSpec | None, method: str | None = None,
                              **criteria: Unpack[ExchangeCriteria]) -> None:
         """Raise if any recorded request matches (same matching as :meth:`assert_requested`)."""
         __tracebackhide__ = True

@@ -12,7 +12,6 @@ when a test begins.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
@@ -24,7 +23,8 @@ if TYPE_CHECKING:
     from .._http.runner import AppRunner
     from .._journal.recorder import Recorder
     from .._journal.records import RecordedRequest
-    from .._matching import RequestCriteria
+    from .._journal.snapshot import SnapshotOptions
+    from .._matching import PathSpec, RequestCriteria
     from ..stubs.app import Stub, StubApp
 
     if sys.version_info >= (3, 11):
@@ -91,7 +91,7 @@ class ServedApp(Face):
             raise TypeError(self._no_stubs.format(name=type(self).__name__, app=self.recorder.app))
         return self.stubs
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub for this test (see :meth:`StubApp.stub`); chain ``.respond(...)``."""
@@ -100,3 +100,7 @@ class ServedApp(Face):
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare this test's stubs from a JSON file (see :meth:`StubApp.load`)."""
         return self._stub_app().load(path)
+
+    def save_stubs(self, path: str | os.PathLike, **options: Unpack[SnapshotOptions]) -> int:
+        """Write this test's exchanges as a stub file that replays them (see :meth:`Recorder.save_stubs`)."""
+        return self.recorder.save_stubs(path, **options)

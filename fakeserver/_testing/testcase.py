@@ -9,12 +9,12 @@ the pytest fixtures share. Knows nothing of sockets.
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import checks
 from .base import MixinBase
+from .cassette import Cassettes
 from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
@@ -23,7 +23,7 @@ from ..stubs.app import Stub, StubApp
 from ..tls import CA_FILE
 
 if TYPE_CHECKING:
-    from .._matching import ExchangeCriteria
+    from .._matching import ExchangeCriteria, PathSpec
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -35,7 +35,7 @@ __all__ = ["ServerTestCase"]
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
-class ServerTestCase(ServedApp, MixinBase):
+class ServerTestCase(ServedApp, Cassettes, MixinBase):
     """Mix into a ``unittest.TestCase`` (listed first) to test clients against a live server.
 
     Once per class, ``setUpClass`` starts an :class:`AppRunner` serving
@@ -43,7 +43,8 @@ class ServerTestCase(ServedApp, MixinBase):
     so it stops even if a subclass's ``setUpClass`` fails afterwards. Each
     test starts with an empty journal (``self.requests``) and the stubs the
     class declared; an exception raised by the app during a test, or a
-    request no stub matched, fails that test.
+    request no stub matched, fails that test. With ``upstream`` set, each
+    test replays or records its cassette (see :class:`Cassettes`).
     """
 
     # Configuration (override per subclass)
@@ -83,6 +84,7 @@ class ServerTestCase(ServedApp, MixinBase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()  # type: ignore[misc]
+        cls._open_upstream(inspect.getattr_static(cls, "app"))
         app = cls._resolve_app()
         cls.stubs = app if isinstance(app, StubApp) else None
         cls._class_stubs = None  # taken at the first setUp, after any subclass setUpClass
@@ -120,6 +122,7 @@ class ServerTestCase(ServedApp, MixinBase):
             type(self)._class_stubs = self.stubs.stubs  # first test: what the class declared stays
         self._begin_test(keep=self._class_stubs or ())
         self.addCleanup(self._check_server_side)  # type: ignore[attr-defined]
+        self._begin_cassette()
 
     def _check_server_side(self) -> None:
         """Fail the test for app exceptions and unmatched requests it caused."""
@@ -131,9 +134,13 @@ class ServerTestCase(ServedApp, MixinBase):
         """The absolute URL of *path* on the test server."""
         return self.server_url + (path if path.startswith("/") else "/" + path)
 
+    #: Write this test's exchanges as a stub file that replays them (see
+    #: :meth:`Recorder.save_stubs`); returns how many entries it has.
+    saveStubs = ServedApp.save_stubs
+
     # -- assertions ---------------------------------------------------------------
 
-    def assertRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assertRequested(self, path: PathSpec | None, method: str | None = None, *,
                         count: int | None = None, msg: str | None = None,
                         **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Fail unless at least one (or exactly *count*) recorded requests match.
@@ -150,7 +157,7 @@ class ServerTestCase(ServedApp, MixinBase):
         self._check(report, msg)
         return match
 
-    def assertNotRequested(self, path: str | re.Pattern | None, method: str | None = None, *,
+    def assertNotRequested(self, path: PathSpec | None, method: str | None = None, *,
                            msg: str | None = None, **criteria: Unpack[ExchangeCriteria]) -> None:
         """Fail if any recorded request matches (same matching as :meth:`assertRequested`)."""
         self._check(checks.not_requested(self.requests, path, method, style=self._request_style,

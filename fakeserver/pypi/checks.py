@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from .._matching import (
-    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, rank, shorten, tally,
+    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, rank, tally,
 )
+from .._matching.diff import differs
+from .._matching.values import Expected, as_expected, compare
 from .files import DistributionFile, normalize
 
 __all__ = ["not_uploaded", "uploaded"]
@@ -22,12 +24,14 @@ __all__ = ["not_uploaded", "uploaded"]
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
-def uploaded(uploads: list[DistributionFile], name: str, version: str | None = None,
-             filetype: str | None = None, *,
+def uploaded(uploads: list[DistributionFile], name: Expected[str],
+             version: Expected[str] | None = None, filetype: Expected[str] | None = None, *,
              style: ReportStyle) -> tuple[DistributionFile | None, str | None]:
     """The latest upload of project *name* (PEP 503 normalized) and None; or None and the report.
 
-    *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it down.
+    *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it down;
+    each of the three may be a matcher (``match.regex(...)``), or any
+    callable returning a bool.
     """
     expectation = _upload_expectation(name, version, filetype)
     matching = [record for record in uploads if expectation.matches(record)]
@@ -38,8 +42,9 @@ def uploaded(uploads: list[DistributionFile], name: str, version: str | None = N
                                style=style)
 
 
-def not_uploaded(uploads: list[DistributionFile], name: str, version: str | None = None,
-                 filetype: str | None = None, *, style: ReportStyle) -> str | None:
+def not_uploaded(uploads: list[DistributionFile], name: Expected[str],
+                 version: Expected[str] | None = None, filetype: Expected[str] | None = None, *,
+                 style: ReportStyle) -> str | None:
     """The report listing the matching uploads (same matching as :func:`uploaded`), if any."""
     expectation = _upload_expectation(name, version, filetype)
     matching: list[tuple[DistributionFile, list[Mismatch]]] = [
@@ -50,19 +55,30 @@ def not_uploaded(uploads: list[DistributionFile], name: str, version: str | None
                          matching, _upload_label, title="Matching uploads", style=style)
 
 
-def _upload_expectation(name: str, version: str | None, filetype: str | None) -> Expectation:
-    """An expectation on a :class:`DistributionFile`, described as ``demo 1.0 (sdist)``."""
-    def same_project(record: DistributionFile) -> tuple[bool, str]:
-        return record.project == normalize(name), shorten(record.name)
+def _upload_expectation(name: Expected[str], version: Expected[str] | None,
+                        filetype: Expected[str] | None) -> Expectation:
+    """An expectation on a :class:`DistributionFile`, described as ``demo 1.0 (sdist)``.
 
-    criteria = [Criterion("name", shorten(name), same_project)]
-    description = name
+    A project *name* compares PEP 503 normalized; a matcher of it gets the
+    name as uploaded.
+    """
+    expected_name = as_expected(name)
+
+    def same_project(record: DistributionFile) -> list[Mismatch]:
+        if not isinstance(expected_name, str):
+            return compare("name", record.name, expected_name)
+        if record.project == normalize(expected_name):
+            return []
+        return [differs("name", record.name, expected_name)]
+
+    criteria = [Criterion("name", same_project)]
+    description = str(expected_name)
     if version is not None:
         criteria.append(equal("version", version, lambda record: record.version))
-        description += f" {version}"
+        description += f" {as_expected(version)}"
     if filetype is not None:
         criteria.append(equal("filetype", filetype, lambda record: record.filetype))
-        description += f" ({filetype})"
+        description += f" ({as_expected(filetype)})"
     return Expectation(description, criteria)
 
 

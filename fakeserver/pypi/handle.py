@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from .._matching.values import Expected
 from .._testing.handle import FakeServer
 from .checks import not_uploaded, uploaded
 from .files import DistributionFile
@@ -42,8 +43,8 @@ class FakePackageIndex(IndexUnderTest, FakeServer):
         #: The legacy upload URL: twine's ``--repository-url``.
         self.upload_url = self.url + "/legacy/"
 
-    def assert_uploaded(self, name: str, version: str | None = None,
-                        filetype: str | None = None) -> DistributionFile | None:
+    def assert_uploaded(self, name: Expected[str], version: Expected[str] | None = None,
+                        filetype: Expected[str] | None = None) -> DistributionFile | None:
         """Raise unless a file of project *name* arrived; return the latest such upload.
 
         Matching as ``PackageIndexTestCase.assertUploaded``.
@@ -54,8 +55,8 @@ class FakePackageIndex(IndexUnderTest, FakeServer):
         self._check(report)
         return match
 
-    def assert_not_uploaded(self, name: str, version: str | None = None,
-                            filetype: str | None = None) -> None:
+    def assert_not_uploaded(self, name: Expected[str], version: Expected[str] | None = None,
+                            filetype: Expected[str] | None = None) -> None:
         """Raise if a matching file arrived (same matching as :meth:`assert_uploaded`)."""
         __tracebackhide__ = True
         self._check(not_uploaded(self.uploads, name, version, filetype,

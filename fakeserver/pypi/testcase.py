@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
+from .._matching.values import Expected
 from .._testing.checks import app_errors
 from .._testing.base import MixinBase
 from .checks import not_uploaded, uploaded
@@ -88,20 +89,22 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
 
     # -- assertions -------------------------------------------------------------------
 
-    def assertUploaded(self, name: str, version: str | None = None, filetype: str | None = None,
+    def assertUploaded(self, name: Expected[str], version: Expected[str] | None = None,
+                       filetype: Expected[str] | None = None,
                        msg: str | None = None) -> DistributionFile | None:
         """Fail unless a file of project *name* (PEP 503 normalized) arrived during this test.
 
         *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it
-        down. Returns the latest matching upload.
+        down; each of the three may be a matcher of :mod:`fakeserver.match`.
+        Returns the latest matching upload.
         """
         match, report = uploaded(self.uploads, name, version, filetype,
                                  style=self._style("maxUploadsShown"))
         self._check(report, msg)
         return match
 
-    def assertNotUploaded(self, name: str, version: str | None = None,
-                          filetype: str | None = None, msg: str | None = None) -> None:
+    def assertNotUploaded(self, name: Expected[str], version: Expected[str] | None = None,
+                          filetype: Expected[str] | None = None, msg: str | None = None) -> None:
         """Fail if a matching file arrived during this test (same matching as ``assertUploaded``)."""
         self._check(not_uploaded(self.uploads, name, version, filetype,
                                  style=self._style("maxUploadsShown")), msg)

@@ -10,11 +10,14 @@ differs. Nothing here knows unittest, pytest or sockets.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .._matching import (
-    Criterion, Expectation, ReportStyle, equal, format_report, plural, rank, shorten, tally,
+    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, plural, rank, shorten,
+    tally,
 )
+from .._matching.diff import differs
+from .._matching.values import Expected, as_expected, compare, fits
 from .server import ReceivedMessage
 
 __all__ = ["mail_sent", "no_mail_sent"]
@@ -22,14 +25,17 @@ __all__ = ["mail_sent", "no_mail_sent"]
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
-def mail_sent(sent: list[ReceivedMessage], to: str | Sequence[str] | None = None,
-              sender: str | None = None, subject: str | None = None, count: int | None = None,
-              *, style: ReportStyle) -> tuple[ReceivedMessage | None, str | None]:
+def mail_sent(sent: list[ReceivedMessage],
+              to: Expected[str] | Sequence[Expected[str]] | None = None,
+              sender: Expected[str] | None = None, subject: Expected[str] | None = None,
+              count: int | None = None, *,
+              style: ReportStyle) -> tuple[ReceivedMessage | None, str | None]:
     """The most recent match and None; or None and the report when too few (or not *count*) match.
 
     *to* is an address, or a list of addresses that must all be among the
     envelope recipients; *sender* the envelope sender, both compared
-    case-insensitively; *subject* must equal the Subject header.
+    case-insensitively; *subject* must equal the Subject header. Each may
+    be a matcher (``match.regex(...)``), or any callable returning a bool.
     """
     expectation = _mail_expectation(to, sender, subject)
     matching = [message for message in sent if expectation.matches(message)]
@@ -54,36 +60,45 @@ def no_mail_sent(sent: list[ReceivedMessage], *, style: ReportStyle) -> str | No
                          title="Sent messages", style=style)
 
 
-def _mail_expectation(to: str | Sequence[str] | None, sender: str | None,
-                      subject: str | None) -> Expectation:
+def _mail_expectation(to: Expected[str] | Sequence[Expected[str]] | None,
+                      sender: Expected[str] | None, subject: Expected[str] | None) -> Expectation:
     """An expectation on a :class:`ReceivedMessage`; its description names what was asked."""
     criteria: list[Criterion] = []
     parts = []
     if sender is not None:
         criteria.append(_address_criterion("sender", sender, lambda m: m.mail_from))
-        parts.append(f"from {shorten(sender)}")
+        parts.append(f"from {shorten(as_expected(sender))}")
     if to is not None:
-        addresses = to if isinstance(to, str) else list(to)
+        addresses = list(to) if isinstance(to, Iterable) and not isinstance(to, str) else to
         criteria.append(_address_criterion("to", addresses, lambda m: m.rcpt_tos))
-        parts.append(f"to {shorten(addresses)}")
+        parts.append(f"to {shorten(as_expected(addresses))}")
     if subject is not None:
         criteria.append(equal("subject", subject, _subject))
-        parts.append(f"with subject {shorten(subject)}")
+        parts.append(f"with subject {shorten(as_expected(subject))}")
     return Expectation(" ".join(parts), criteria)
 
 
-def _address_criterion(field: str, expected: str | list[str],
+def _address_criterion(field: str, expected: Any,
                        get: Callable[[ReceivedMessage], str | list[str]]) -> Criterion:
-    """Every expected address is among the record's (one or a list), ignoring case."""
-    wanted = [address.lower() for address in _listed(expected)]
+    """Every expected address (a list, or one) fits one of the record's (one or a list).
 
-    def test(record: ReceivedMessage) -> tuple[bool, str]:
-        actual = get(record)
-        listed = _listed(actual)
-        present = {address.lower() for address in listed}
+    An address compares ignoring case; a matcher gets the address as sent.
+    """
+    wanted = [as_expected(address) for address in (expected if isinstance(expected, list)
+                                                    else [expected])]
+
+    def fits_address(address: str, one: Any) -> bool:
+        return address.lower() == one.lower() if isinstance(one, str) else fits(address, one)
+
+    def differences(record: ReceivedMessage) -> list[Mismatch]:
+        listed = _listed(get(record))
+        if all(any(fits_address(address, one) for address in listed) for one in wanted):
+            return []
         shown = listed[0] if len(listed) == 1 else listed
-        return all(address in present for address in wanted), shorten(shown)
-    return Criterion(field, shorten(expected), test)
+        if isinstance(expected, list):
+            return [differs(field, shown, expected)]
+        return compare(field, shown, wanted[0])
+    return Criterion(field, differences)
 
 
 def _listed(addresses: str | list[str]) -> list[str]:
@@ -91,8 +106,14 @@ def _listed(addresses: str | list[str]) -> list[str]:
 
 
 def _subject(record: ReceivedMessage) -> str | None:
+    """The Subject header as the reader sees it, or None.
+
+    Python's ``EmailMessage`` folds a long subject right after ``Subject:``,
+    and ``email.policy.default`` keeps the folding space when it parses
+    one: the space is no part of the subject.
+    """
     subject = record.message["Subject"]
-    return None if subject is None else str(subject)
+    return None if subject is None else str(subject).lstrip()
 
 
 def _message_label(record: ReceivedMessage) -> tuple[str, str, str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Sequence
 
+from .._matching.values import Expected
 from .._testing.base import HandleBase
 from .checks import mail_sent, no_mail_sent
 from .server import ReceivedMessage, SMTPServer
@@ -31,8 +32,8 @@ class FakeSMTPServer(SMTPServer, HandleBase):
         """The messages sent during this test, oldest first (a copy; thread-safe)."""
         return self.messages
 
-    def assert_mail_sent(self, to: str | Sequence[str] | None = None, sender: str | None = None,
-                         subject: str | None = None,
+    def assert_mail_sent(self, to: Expected[str] | Sequence[Expected[str]] | None = None,
+                         sender: Expected[str] | None = None, subject: Expected[str] | None = None,
                          count: int | None = None) -> EmailMessage | None:
         """Raise unless at least one (or exactly *count*) sent messages match; return the latest.
 

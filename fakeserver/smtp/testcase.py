@@ -11,6 +11,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any, Mapping, Sequence
 
+from .._matching.values import Expected
 from .._testing.base import MixinBase
 from .checks import mail_sent, no_mail_sent
 from .server import SETTINGS, ReceivedMessage, SMTPServer
@@ -95,18 +96,21 @@ class SMTPServerTestCase(MixinBase):
 
     # -- assertions -----------------------------------------------------------------
 
-    def assertMailSent(self, to: str | Sequence[str] | None = None, sender: str | None = None,
-                       subject: str | None = None, count: int | None = None,
+    def assertMailSent(self, to: Expected[str] | Sequence[Expected[str]] | None = None,
+                       sender: Expected[str] | None = None, subject: Expected[str] | None = None,
+                       count: int | None = None,
                        msg: str | None = None) -> EmailMessage | None:
         """Fail unless at least one (or exactly *count*) sent messages match.
 
         *to* is an address, or a list of addresses that must all be among the
         envelope recipients (``RCPT TO``); *sender* is the envelope sender
         (``MAIL FROM``); both compare case-insensitively. *subject* must
-        equal the Subject header. Returns the most recent match's parsed
-        message, its :attr:`ReceivedMessage.message` (None when *count* is
-        0); for its envelope (recipients, sender, AUTH user) look in
-        :attr:`outbox`, where it is the ``message`` of one entry.
+        equal the Subject header. Each may be a matcher of
+        :mod:`fakeserver.match`, or any callable returning a bool. Returns
+        the most recent match's parsed message, its
+        :attr:`ReceivedMessage.message` (None when *count* is 0); for its
+        envelope (recipients, sender, AUTH user) look in :attr:`outbox`,
+        where it is the ``message`` of one entry.
         """
         match, report = mail_sent(self.smtp_server.messages, to, sender, subject, count,
                                   style=self._style("maxMessagesShown"))

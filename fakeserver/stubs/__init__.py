@@ -5,9 +5,11 @@ Contents:
 - :class:`StubApp` (``app``): the WSGI app answering from declared stubs,
   and :class:`Stub`, one declared exchange with its script of answers. A
   request no stub matches gets a report of the closest stubs.
-- ``files``: stubs declared in a JSON file (:meth:`StubApp.load`).
+- ``files``: stubs declared in a JSON file (:meth:`StubApp.load`), and
+  ``recorded``: the exact entries a snapshot of a journal writes there.
 - :class:`Response` (``replies``): a canned answer; the faults a stub can
-  inject instead (reset, close, garbage, truncated, dribbled).
+  inject instead (reset, close, garbage, truncated, dribbled); or a
+  :class:`~fakeserver.ProxyApp` answering for it (``stub.proxy(upstream)``).
 
 A stub matches on the same criteria as the request assertions
 (:class:`RequestCriteria`), but for the status. Example::

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .._matching import (
-    Expectation, Mismatch, ReportStyle, RequestCriteria, format_report, rank_by,
+    Expectation, Mismatch, PathSpec, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
 from .._journal.recorder import record_request
 from .._journal.records import RecordedRequest
+from .._upstream.proxy import ProxyApp
 from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
 
@@ -72,6 +74,21 @@ class Stub:
         """Answer with ``handler(request)``: a :class:`Response` or ``(status, headers, body)``."""
         return self._add(Step(handler=handler, delay=delay))
 
+    def proxy(self, upstream: str | ProxyApp, *, timeout: float = 30.0,
+              ssl_context: ssl.SSLContext | None = None, delay: float | None = None) -> "Stub":
+        """Answer by forwarding the request to *upstream*, as WireMock's ``proxiedFrom`` does.
+
+        *upstream* is a URL (a :class:`ProxyApp` is made with *timeout* and
+        *ssl_context*) or a ProxyApp to share, whose connections its owner
+        closes. A test can stub a few routes and pass the rest through::
+
+            stubs.stub(priority=-1).proxy("https://api.example.com")
+            stubs.stub("GET", "/users/me").respond(json={"login": "test"})
+        """
+        if not isinstance(upstream, ProxyApp):
+            upstream = ProxyApp(upstream, timeout=timeout, ssl_context=ssl_context)
+        return self._add(Step(app=upstream, delay=delay))
+
     def fault(self, kind: str, *, pause: float = 0.01) -> "Stub":
         """Break the last answer declared (or, alone, every answer) with a fault.
 
@@ -85,7 +102,7 @@ class Stub:
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; choose one of {', '.join(FAULTS)}")
         with self._owner._lock:
-            if self._steps and self._steps[-1].fault is None:
+            if self._steps and self._steps[-1].fault is None and self._steps[-1].app is None:
                 self._steps[-1].fault, self._steps[-1].pause = kind, pause
             else:
                 self._steps.append(Step(fault=kind, pause=pause))
@@ -125,7 +142,7 @@ class Stub:
     def label(self) -> tuple[str, str]:
         """The columns naming this stub in reports: method and path."""
         path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
-        return self.method or "*", path or "*"
+        return self.method or "*", str(path or "*")
 
     def __repr__(self) -> str:
         extra = f" times={self.times}" if self.times is not None else ""
@@ -155,15 +172,16 @@ class StubApp:
 
     # -- declaring ------------------------------------------------------------------
 
-    def stub(self, method: str | None = None, path: str | re.Pattern | None = None, *,
+    def stub(self, method: str | None = None, path: PathSpec | None = None, *,
              times: int | None = None, priority: int = 0,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
         *method* None (or ``"*"``) matches any method; *path* is a string, a
-        ``/items/{id}`` template or a compiled regex; the other criteria
-        (*query*, *headers*, *body*, *json*, *form*, *predicate*) are those
-        of :class:`RequestCriteria`. A stub with *times* expires after that
+        ``/items/{id}`` template, a compiled regex or a matcher; the other
+        criteria (*query*, *headers*, *body*, *json*, *form*, *files*,
+        *cookies*, *auth*, *host*, *predicate*) are those of
+        :class:`RequestCriteria`, and take matchers of :mod:`fakeserver.match`. A stub with *times* expires after that
         many answers. Without a response it answers 200, empty. Raises
         TypeError for a keyword that is no criterion, *status* included:
         the stub chooses the status, with :meth:`Stub.respond`.
@@ -171,10 +189,23 @@ class StubApp:
         if "status" in criteria:
             raise TypeError("a stub matches requests before they are answered, so it takes no "
                             "status=; give the status it answers with to .respond(status)")
-        method = None if method in (None, "*") else method.upper()
+        method = self._method(method)
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1, not {times!r}")
         expectation = request_expectation(path, method, **criteria)
+        return self._add_stub(method, path, expectation, times, priority)
+
+    @staticmethod
+    def _method(method: str | None) -> str | None:
+        """The method a stub matches: None (any) for None or ``"*"``, else *method* upper-cased."""
+        return None if method in (None, "*") else method.upper()
+
+    def _add_stub(self, method: str | None, path: PathSpec | None,
+                  expectation: Expectation, times: int | None, priority: int) -> Stub:
+        """Declare a stub matching *expectation* (:meth:`stub`'s, or a stub file's exact entry).
+
+        *method* is normalized (:meth:`_method`) and *times* checked by the caller.
+        """
         with self._lock:
             self._order += 1
             stub = Stub(self, method, path, expectation, times, priority, self._order)
@@ -268,10 +299,21 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body, json, form; response
-        keys: status, headers, body, text, json, delay; optional times and
-        priority. Raises ValueError naming the entry and the field at fault,
-        having declared none of the file's stubs.
+        Request keys: method, path, query, headers, body (or body_base64),
+        json, form, files, cookies, auth, host; where a value is compared, a
+        matcher may stand for it as a one-key object: ``{"$regex": "..."}``,
+        ``{"$contains": "..."}``, ``{"$any": true}``, ``{"$absent": true}``,
+        ``{"$one_of": [...]}``, ``{"$json_contains": ...}``. Response keys:
+        status, headers (a value may be a list, for a repeated field), body
+        (or body_base64), text, json, delay; optional times and priority.
+        ``"responses": [...]`` instead of ``"response"`` answers each in
+        turn, the last repeating. In a request, ``match_headers`` names the
+        headers matched (the others are kept for the reader), and
+        ``"exact": true`` (as :meth:`Recorder.save_stubs` writes) matches no
+        more and no less than the query, form, files and body given,
+        ``"<redacted>"`` standing for any value. Raises ValueError naming
+        the entry and the field at fault, having declared none of the
+        file's stubs.
         """
         return load_stub_file(self, path)
 

@@ -1,28 +1,42 @@
 """Stub files: the stubs of a test declared in JSON, validated before any is declared.
 
-The format is a list of ``{"request": {...}, "response": {...}}`` entries;
-:meth:`StubApp.load` documents it. A file is read and checked whole, so
-that a mistake anywhere declares nothing and the ValueError names the entry
-and the field at fault. Only the criteria JSON can carry are accepted:
-a predicate is a function, and a stub matches no status.
+The format is a list of ``{"request": {...}, "response": {...}}`` entries
+(or ``"responses": [...]``, played in order); :meth:`StubApp.load`
+documents it. Snapshots of a journal are written in it too, with
+``"exact": true`` requests (:mod:`.recorded`) and bytes as base64. A file
+is read and checked whole, so that a mistake anywhere declares nothing and
+the ValueError names the entry and the field at fault. Only the criteria
+JSON can carry are accepted: a predicate is a function, and a stub matches
+no status. The matchers of :mod:`fakeserver.match` are one-key objects
+(``{"$regex": "^[0-9]+$"}``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json as jsonlib
 import os
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any, Callable
 
+from .. import match
+from .._matching import request_expectation
+from ..match import Matcher
+from .recorded import exact_expectation
 from .replies import Response
 
 if TYPE_CHECKING:
     from .app import Stub, StubApp
 
-__all__ = ["load_stub_file"]
+__all__ = ["declare_stubs", "load_stub_file", "read_stub_file"]
 
-_REQUEST_KEYS = ("method", "path", "query", "headers", "body", "json", "form")
-_RESPONSE_KEYS = ("status", "headers", "body", "text", "json", "delay")
-_ENTRY_KEYS = ("request", "response", "times", "priority")
+_REQUEST_KEYS = ("method", "path", "query", "headers", "match_headers", "body", "body_base64",
+                 "json", "form", "files", "cookies", "auth", "host", "exact")
+_RESPONSE_KEYS = ("status", "headers", "body", "body_base64", "text", "json", "delay")
+_ENTRY_KEYS = ("request", "response", "responses", "times", "priority")
+#: Request keys that say how to match rather than what: no criteria.
+_NOT_CRITERIA = ("method", "path", "exact")
 
 
 def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
@@ -31,6 +45,14 @@ def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
     Raises ValueError naming the entry and the field at fault, or OSError
     when the file cannot be read.
     """
+    return declare_stubs(app, read_stub_file(path), os.fspath(path))
+
+
+def read_stub_file(path: str | os.PathLike) -> list[Any]:
+    """The entries of the stub file at *path*, parsed but not checked.
+
+    Raises ValueError unless it is a JSON list, OSError when it cannot be read.
+    """
     with open(path, encoding="utf-8") as file:
         try:
             entries = jsonlib.load(file)
@@ -38,72 +60,274 @@ def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
             raise ValueError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of stubs, not {type(entries).__name__}")
-    checked = [_check_entry(f"{path}: entry {index}", entry) for index, entry in enumerate(entries)]
+    return entries
+
+
+def declare_stubs(app: StubApp, entries: list[Any], source: str) -> list[Stub]:
+    """Declare on *app* the stubs of parsed *entries* from *source*; all of them, or none.
+
+    Raises ValueError naming *source*, the entry and the field at fault.
+    """
+    checked = [_check_entry(f"{source}: entry {index}", entry)
+               for index, entry in enumerate(entries)]
     return [_declare(app, entry) for entry in checked]
 
 
 def _declare(app: StubApp, entry: dict[str, Any]) -> Stub:
-    request, response = dict(entry["request"]), dict(entry.get("response", {}))
+    """Declare a checked entry: its request as :func:`_check_entry` made it ready."""
+    request = dict(entry["request"])
     method, path = request.pop("method", None), request.pop("path", None)
-    status = response.pop("status", 200)
-    body = response.pop("body", None)
-    stub = app.stub(method, path, times=entry.get("times"), priority=entry.get("priority", 0),
-                    **request)
-    return stub.respond(status, body=body.encode("utf-8") if body is not None else None,
-                        **response)
+    times, priority = entry.get("times"), entry.get("priority", 0)
+    if request.pop("exact", False):
+        if isinstance(request.get("body"), str):
+            request["body"] = request["body"].encode("utf-8")
+        method = app._method(method)
+        stub = app._add_stub(method, path, exact_expectation(method, path, request),
+                             times, priority)
+    else:
+        stub = app.stub(method, path, times=times, priority=priority, **request)
+    for response in entry.get("responses") or [entry.get("response", {})]:
+        stub.then(**_answer(response))
+    return stub
+
+
+def _answer(response: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``Stub.then`` for a checked response object."""
+    answer = dict(response)
+    body, data = answer.pop("body", None), answer.pop("body_base64", None)
+    if body is not None:
+        answer["body"] = body.encode("utf-8")
+    elif data is not None:
+        answer["body"] = base64.b64decode(data)
+    headers = answer.get("headers")
+    if headers is not None:
+        answer["headers"] = [(name, item) for name, value in headers.items()
+                             for item in (value if isinstance(value, list) else [value])]
+    return answer
 
 
 def _check_entry(where: str, entry: Any) -> dict[str, Any]:
-    """Validate one declarative stub; ValueError names the field at fault."""
+    """Validate one declarative stub; ValueError names the field at fault.
+
+    Returns the entry with its request ready to declare: the matchers
+    (``{"$regex": ...}``) made into those of :mod:`fakeserver.match`, bytes
+    given in base64 decoded, and only the headers ``match_headers`` names.
+    """
     if not isinstance(entry, dict):
         raise ValueError(f"{where}: expected an object, not {type(entry).__name__}")
     _known_keys(where, entry, _ENTRY_KEYS)
     request = entry.get("request")
     if not isinstance(request, dict):
         raise ValueError(f"{where}: 'request' must be an object")
-    response = entry.get("response", {})
-    if not isinstance(response, dict):
-        raise ValueError(f"{where}: 'response' must be an object")
     _known_keys(f"{where}: request", request, _REQUEST_KEYS)
-    _known_keys(f"{where}: response", response, _RESPONSE_KEYS)
-    types: dict[str, tuple[Any, type | tuple[type, ...]]] = {
-        "request.method": (request.get("method"), str),
-        "request.path": (request.get("path"), str),
-        "request.query": (request.get("query"), dict),
-        "request.headers": (request.get("headers"), dict),
-        "request.body": (request.get("body"), str),
-        "request.form": (request.get("form"), dict),
-        "response.status": (response.get("status"), int),
-        "response.headers": (response.get("headers"), dict),
-        "response.body": (response.get("body"), str),
-        "response.text": (response.get("text"), str),
-        "response.delay": (response.get("delay"), (int, float)),
-        "times": (entry.get("times"), int),
-        "priority": (entry.get("priority"), int),
-    }
-    for field, (value, kind) in types.items():
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            expected = kind.__name__ if isinstance(kind, type) else "number"
-            raise ValueError(f"{where}: {field} must be {_JSON_NAMES.get(expected, expected)}, "
-                             f"not {value!r}")
-    for field, mapping, lists in (("request.query", request.get("query"), True),
-                                  ("request.form", request.get("form"), True),
-                                  ("request.headers", request.get("headers"), False),
-                                  ("response.headers", response.get("headers"), False)):
-        for key, value in (mapping or {}).items():
-            values = value if lists and isinstance(value, list) else [value]
-            if not all(isinstance(item, str) for item in values):
-                wanted = "a string or a list of strings" if lists else "a string"
-                raise ValueError(f"{where}: {field}[{key!r}] must be {wanted}, not {value!r}")
+    if "response" in entry and "responses" in entry:
+        raise ValueError(f"{where}: give 'response' or 'responses', not both")
+    responses = entry.get("responses")
+    if responses is not None:
+        if not isinstance(responses, list) or not responses:
+            raise ValueError(f"{where}: 'responses' must be a non-empty list of objects")
+        labelled = [(f"responses[{index}]", response) for index, response in enumerate(responses)]
+    else:
+        labelled = [("response", entry.get("response", {}))]
+    request = {key: _matchers(f"{where}: request.{key}", value, in_json=key == "json")
+               for key, value in request.items()}
+    compared = (str, Matcher)
+    _check_types(where, {
+        "request.method": (request.get("method"), str, "a string"),
+        "request.path": (request.get("path"), compared, "a string or a matcher"),
+        "request.query": (request.get("query"), dict, "an object"),
+        "request.headers": (request.get("headers"), dict, "an object"),
+        "request.match_headers": (request.get("match_headers"), list, "a list"),
+        "request.body": (request.get("body"), compared, "a string or a matcher"),
+        "request.body_base64": (request.get("body_base64"), str, "a string"),
+        "request.form": (request.get("form"), dict, "an object"),
+        "request.files": (request.get("files"), dict, "an object"),
+        "request.cookies": (request.get("cookies"), dict, "an object"),
+        "request.auth": (request.get("auth"), (list, Matcher), "a list of user and password"),
+        "request.host": (request.get("host"), compared, "a string or a matcher"),
+        "times": (entry.get("times"), int, "an integer"),
+        "priority": (entry.get("priority"), int, "an integer"),
+    })
+    if not isinstance(request.get("exact", False), bool):
+        raise ValueError(f"{where}: request.exact must be true or false, not {request['exact']!r}")
+    if isinstance(entry.get("times"), int) and entry["times"] < 1:
+        raise ValueError(f"{where}: times must be at least 1, not {entry['times']!r}")
+    auth = request.get("auth")
+    if isinstance(auth, list) and (len(auth) != 2 or not all(isinstance(part, compared)
+                                                             for part in auth)):
+        raise ValueError(f"{where}: request.auth must be a list of user and password, not {auth!r}")
+    _check_values(where, [("request.query", request.get("query")),
+                          ("request.form", request.get("form")),
+                          ("request.headers", request.get("headers")),
+                          ("request.cookies", request.get("cookies"))], compared)
+    request = _decoded(where, request)
+    criteria = {key: value for key, value in request.items() if key not in _NOT_CRITERIA}
+    try:  # what the matching itself refuses (a files= entry with an unknown key, ...)
+        request_expectation(request.get("path"), request.get("method"), **criteria)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{where}: request: {error}") from None
+    for label, response in labelled:
+        _check_response(where, label, response)
+    return {**entry, "request": request}
+
+
+def _decoded(where: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The request with its base64 bytes decoded and only the headers ``match_headers`` names."""
+    request = dict(request)
+    if "body_base64" in request:
+        if "body" in request:
+            raise ValueError(f"{where}: give request.body or request.body_base64, not both")
+        request["body"] = _base64(where, "request.body_base64", request.pop("body_base64"))
+    if isinstance(request.get("files"), dict):
+        request["files"] = {field: [_file(where, f"request.files[{field!r}]", item)
+                                    for item in specs] if isinstance(specs, list)
+                            else _file(where, f"request.files[{field!r}]", specs)
+                            for field, specs in request["files"].items()}
+    names = request.pop("match_headers", None)
+    if names is not None:  # the other headers are kept for the reader only
+        headers = request.pop("headers", None) or {}
+        present = {name.lower() for name in headers}
+        for name in names:
+            if not isinstance(name, str):
+                raise ValueError(f"{where}: request.match_headers must list header names, "
+                                 f"not {name!r}")
+            if name.lower() not in present:
+                raise ValueError(f"{where}: request.match_headers names {name!r}, which "
+                                 f"request.headers does not give")
+        wanted = {name.lower() for name in names}
+        matched = {name: value for name, value in headers.items() if name.lower() in wanted}
+        if matched:
+            request["headers"] = matched
+    return request
+
+
+def _file(where: str, label: str, spec: Any) -> Any:
+    """A ``files`` upload with ``content_base64`` decoded into ``content``."""
+    if not (isinstance(spec, dict) and "content_base64" in spec):
+        return spec
+    spec = dict(spec)
+    if "content" in spec:
+        raise ValueError(f"{where}: {label}: give content or content_base64, not both")
+    spec["content"] = _base64(where, f"{label}.content_base64", spec.pop("content_base64"))
+    return spec
+
+
+def _base64(where: str, field: str, value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {field} must be a string, not {value!r}")
     try:
-        Response(response.get("status", 200), body=b"" if "body" in response else None,
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{where}: {field} is not valid base64: {value[:40]!r}") from None
+
+
+def _check_response(where: str, label: str, response: Any) -> None:
+    """One answer: *label* is ``response`` or ``responses[i]``, as the messages name it."""
+    if not isinstance(response, dict):
+        shown = "'response'" if label == "response" else label
+        raise ValueError(f"{where}: {shown} must be an object")
+    _known_keys(f"{where}: {label}", response, _RESPONSE_KEYS)
+    _check_types(where, {
+        f"{label}.status": (response.get("status"), int, "an integer"),
+        f"{label}.headers": (response.get("headers"), dict, "an object"),
+        f"{label}.body": (response.get("body"), str, "a string"),
+        f"{label}.body_base64": (response.get("body_base64"), str, "a string"),
+        f"{label}.text": (response.get("text"), str, "a string"),
+        f"{label}.delay": (response.get("delay"), (int, float), "a number"),
+    })
+    _check_values(where, [(f"{label}.headers", response.get("headers"))], str)
+    if "body_base64" in response:
+        _base64(where, f"{label}.body_base64", response["body_base64"])
+    given = "body" in response or "body_base64" in response
+    if "body" in response and "body_base64" in response:
+        raise ValueError(f"{where}: {label}: give at most one of body=, text= and json=")
+    try:
+        Response(response.get("status", 200), body=b"" if given else None,
                  text=response.get("text"), json=response.get("json"))
     except (ValueError, TypeError) as error:
-        raise ValueError(f"{where}: response: {error}") from None
-    return entry
+        raise ValueError(f"{where}: {label}: {error}") from None
 
 
-_JSON_NAMES = {"str": "a string", "dict": "an object", "int": "an integer", "number": "a number"}
+def _check_types(where: str, types: dict[str, tuple[Any, type | tuple[type, ...], str]]) -> None:
+    """Each value given (not None) is of its kind (a bool counts as no number)."""
+    for field, (value, kind, wanted) in types.items():
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValueError(f"{where}: {field} must be {wanted}, not {value!r}")
+
+
+def _check_values(where: str, mappings: list[tuple[str, Any]],
+                  items: type | tuple[type, ...]) -> None:
+    """Each value of each mapping is one of *items*, or a list of them."""
+    for field, mapping in mappings:
+        for key, value in (mapping or {}).items():
+            values = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, items) for item in values):
+                wanted = ("a string, a matcher or a list of them" if items is not str
+                          else "a string or a list of strings")
+                raise ValueError(f"{where}: {field}[{key!r}] must be {wanted}, not {value!r}")
+
+
+def _matchers(where: str, value: Any, *, in_json: bool) -> Any:
+    """*value* with each one-key object ``{"$regex": ...}`` in it made into a matcher.
+
+    Outside ``json``, an object with an unknown ``$`` key is a mistake; in
+    a JSON document it is data, as MongoDB's ``{"$set": ...}`` is.
+    """
+    if isinstance(value, list):
+        return [_matchers(f"{where}[{index}]", item, in_json=in_json)
+                for index, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        [(key, argument)] = value.items()
+        if key in _MATCHERS:
+            return _MATCHERS[key](f"{where}: {key}", argument)
+        if key.startswith("$") and not in_json:
+            raise ValueError(f"{where}: unknown matcher {key!r}; expected one of "
+                             f"{', '.join(_MATCHERS)}")
+    return {key: _matchers(f"{where}[{key!r}]", item, in_json=in_json)
+            for key, item in value.items()}
+
+
+def _regex(where: str, pattern: Any) -> Matcher:
+    if not isinstance(pattern, str):
+        raise ValueError(f"{where} must be a string, not {pattern!r}")
+    try:
+        return match.regex(pattern)
+    except re.error as error:
+        raise ValueError(f"{where}: invalid pattern {pattern!r}: {error}") from None
+
+
+def _contains(where: str, part: Any) -> Matcher:
+    if not isinstance(part, str):
+        raise ValueError(f"{where} must be a string, not {part!r}")
+    return match.contains(part)
+
+
+def _presence(matcher: Matcher) -> Callable[[str, Any], Matcher]:
+    def make(where: str, flag: Any) -> Matcher:
+        if flag is not True:
+            raise ValueError(f"{where} must be true, not {flag!r}")
+        return matcher
+    return make
+
+
+def _one_of(where: str, options: Any) -> Matcher:
+    if not isinstance(options, list) or not options:
+        raise ValueError(f"{where} must be a non-empty list, not {options!r}")
+    return match.one_of(*_matchers(where, options, in_json=True))
+
+
+#: The matchers a stub file may write, each made from its argument; ValueError names the field.
+_MATCHERS: dict[str, Callable[[str, Any], Matcher]] = {
+    "$regex": _regex,
+    "$contains": _contains,
+    "$any": _presence(match.ANY),
+    "$absent": _presence(match.ABSENT),
+    "$one_of": _one_of,
+    "$json_contains": lambda where, document: match.json_contains(
+        _matchers(where, document, in_json=True)),
+}
 
 
 def _known_keys(where: str, mapping: dict[str, Any], allowed: tuple[str, ...]) -> None:

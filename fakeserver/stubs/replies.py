@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from .._http.wire import reason_phrase, write_head
+from .._journal.recorder import rewound
 
 __all__ = ["FAULTS", "Response", "Step"]
 
@@ -86,19 +87,23 @@ class Response:
 
 @dataclass
 class Step:
-    """One answer in a stub's script: a response (or handler), a delay, a fault."""
+    """One answer in a stub's script: a response (or handler, or app), a delay, a fault."""
 
     response: Response | None = None
     handler: Callable[[Any], Any] | None = None
     delay: float | None = None
     fault: str | None = None
     pause: float = 0.01  # between dribbled pieces
+    #: A WSGI app answering instead, given the request with its body to read again.
+    app: Callable[..., Iterable[bytes]] | None = None
 
     def reply(self, request: Any, environ: dict[str, Any], start_response: Callable[..., Any],
               interrupt: threading.Event) -> Iterable[bytes]:
         """Answer *request*; waits for the delay unless *interrupt* is set."""
         if self.delay:
             interrupt.wait(self.delay)
+        if self.app is not None:
+            return self.app(rewound(environ, request), start_response)
         response = self.response
         if self.handler is not None:
             response = Response.coerce(self.handler(request))

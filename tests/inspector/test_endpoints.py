@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import shutil
 import smtplib
 import subprocess
+import tempfile
 import unittest
 import urllib.request
 from contextlib import closing
@@ -224,6 +226,29 @@ class RequestsViewTest(InspectorCase):
         first, again = self.recorder.settle()
         self.assertEqual((again.method, again.target, again.body), (first.method, first.target, first.body))
         self.assertEqual(again.headers["X-Empty"], "")
+
+    def test_one_exchange_or_all_as_a_stub_file(self) -> None:
+        self.stubs.stub("GET", "/a").respond(json={"n": 1})
+        self.stubs.stub("GET", "/b").respond(202, text="later")
+        self.send("GET", "/a", headers={"Authorization": "Bearer secret"})
+        self.send("GET", "/b")
+        one = fetch(self.page + "requests/2/stubs.json")
+        self.assertEqual(one.headers["Content-Disposition"], 'attachment; filename="stubs-exchange-2.json"')
+        [entry] = json.loads(one.body)
+        self.assertEqual((entry["request"]["path"], entry["response"]["status"]), ("/b", 202))
+        everything = fetch(self.page + "stubs.json")
+        self.assertEqual(everything.headers["Content-Disposition"], 'attachment; filename="stubs-journal.json"')
+        self.assertNotIn(b"secret", everything.body)  # credentials redacted, as save_stubs does
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "stubs.json")
+            with open(path, "wb") as file:
+                file.write(everything.body)
+            self.recorder.save_stubs(os.path.join(folder, "saved.json"))
+            with open(os.path.join(folder, "saved.json"), "rb") as file:
+                self.assertEqual(file.read(), everything.body)  # the one writer of stub files
+            with AppRunner(StubApp.from_file(path)) as replay:
+                self.assertEqual(fetch(replay.url + "/a").body, b'{"n": 1}')
+                self.assertEqual(fetch(replay.url + "/b")[::3], (202, b"later"))
 
     def test_the_traceback_of_the_app(self) -> None:
         runner = AppRunner(failing_app, inspector=True)

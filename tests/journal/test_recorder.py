@@ -8,12 +8,11 @@ import threading
 import unittest
 import urllib.parse
 import urllib.request
-import uuid
 from contextlib import closing
 
 from fakeserver import AppRunner, Recorder
 from tests.support import (
-    ClosingApp, echo_app, failing_app, open_fd_count, read_body, streaming_app,
+    ClosingApp, echo_app, failing_app, multipart, open_fd_count, read_body, streaming_app,
 )
 
 
@@ -22,21 +21,6 @@ def json_app(environ, start_response):
     start_response("201 Created", [("Content-Type", "application/json; charset=utf-8"),
                                    ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
     return [body]
-
-
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    """Encode a multipart/form-data body as browsers and twine do."""
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     f"{value}\r\n".encode())
-    for name, (filename, content_type, data) in files.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                     f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
-                     + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 class RecorderCase(unittest.TestCase):

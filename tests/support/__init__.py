@@ -6,14 +6,20 @@ Distributions and the upload client of the package index tests are in
 
 from __future__ import annotations
 
+import base64
 import gc
 import importlib
+import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
+import uuid
 from typing import Any, Callable, Iterator
 
 
@@ -115,6 +121,54 @@ def read_response(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return head + b"\r\n\r\n" + body
+
+
+def call(url: str, data: bytes | None = None, headers: dict | None = None,
+         method: str | None = None) -> tuple[int, bytes, dict]:
+    """Make a request with urllib; return (status, body, headers) whatever the status."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read(), dict(error.headers)
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The Authorization header of Basic authentication, as clients build it."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def json_file(test: unittest.TestCase, content: object) -> str:
+    """The path of a new file holding *content* (JSON, or a string as is), deleted after *test*."""
+    handle, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(handle, "w") as file:
+        file.write(content if isinstance(content, str) else json.dumps(content))
+    test.addCleanup(os.unlink, path)
+    return path
+
+
+def multipart(fields: dict[str, str], files: dict[str, Any]) -> tuple[bytes, str]:
+    """Encode a multipart/form-data body as browsers and twine do, with a fresh boundary.
+
+    *files* maps a field to ``(filename, content_type, data)``, or to a list
+    of them for a field carrying several files. Returns the body and its
+    Content-Type.
+    """
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f"{value}\r\n".encode())
+    for name, uploads in files.items():
+        for filename, content_type, data in uploads if isinstance(uploads, list) else [uploads]:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                         f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+                         + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def status_of(response: bytes) -> int:

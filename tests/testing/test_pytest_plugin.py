@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,6 +13,7 @@ import textwrap
 import unittest
 
 from tests.support import import_extra
+from tests.support.upstreams import api_app, serve
 
 ROOT = str(pathlib.Path(__file__).resolve().parents[2])
 
@@ -193,26 +195,95 @@ def test_not_uploaded_fails(fake_pypi):
 '''
 
 
+UPSTREAM = '''
+import json, os, urllib.request
+
+UPSTREAM = os.environ["UPSTREAM_URL"]
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+def test_octocat(fake_upstream):
+    server = fake_upstream(UPSTREAM, secrets={"<USER>": "octocat"})
+    assert get(server.url_for("/users/octocat"))["login"] == "octocat"
+    server.assert_requested("/users/octocat", method="GET")
+
+class TestInClass:
+    def test_two_upstreams(self, fake_upstream):
+        one, two = fake_upstream(UPSTREAM), fake_upstream(UPSTREAM)
+        assert get(one.url_for("/users/a"))["login"] == "a"
+        assert get(two.url_for("/users/b"))["login"] == "b"
+
+def test_fails(fake_upstream):
+    assert get(fake_upstream(UPSTREAM).url_for("/users/c"))["login"] == "not c"
+'''
+
+
+MATCHERS = '''
+import smtplib, urllib.error, urllib.request
+from fakeserver import match
+from tests.support.distributions import build_wheel, distutils_upload
+
+def post(url, body, headers):
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()
+
+def test_matchers_pass(fake_http, fake_smtp, fake_pypi):
+    fake_http.stub("POST", "/orders", headers={"X-Id": match.regex(r"^[0-9]+$")},
+                   json=match.json_contains({"items": [{"sku": "A1"}]})).respond(201)
+    assert post(fake_http.url_for("/orders"), b'{"items": [{"sku": "A1"}], "id": 1}',
+                {"X-Id": "7"})[0] == 201
+    fake_http.assert_requested("/orders", json={"items": match.ANY, "id": lambda id: id > 0})
+    fake_http.assert_not_requested("/orders", headers={"X-Id": match.ABSENT})
+    with smtplib.SMTP(*fake_smtp.address, timeout=10) as client:
+        client.sendmail("noreply@example.com", ["ann@example.com"], b"Subject: Welcome\\r\\n\\r\\nhi")
+    fake_smtp.assert_mail_sent(to=match.regex("@example[.]com$"), subject=match.contains("Wel"))
+    distutils_upload(fake_pypi.upload_url, *build_wheel(version="1.2"), version="1.2")
+    fake_pypi.assert_uploaded("demo", match.regex("^1[.]"))
+
+def test_json_difference(fake_http):
+    fake_http.stub("POST", "/orders", headers={"X-Id": match.regex("^[0-9]+$")})
+    post(fake_http.url_for("/orders"), b'{"items": [{"sku": "A1", "qty": 99}], "extra": 1}',
+         {"X-Id": "abc"})
+    fake_http.assert_requested("/orders", json={"items": [{"sku": "A1", "qty": 3}], "note": "gift"})
+
+def test_mail_matcher_fails(fake_smtp):
+    with smtplib.SMTP(*fake_smtp.address, timeout=10) as client:
+        client.sendmail("noreply@example.com", ["ann@example.com"], b"Subject: Welcome\\r\\n\\r\\nhi")
+    fake_smtp.assert_mail_sent(to=match.regex("@corp[.]example$"))
+'''
+
+
 class PytestPluginTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         import_extra("pytest")
 
-    def run_pytest(self, source: str, *args: str) -> tuple[str, dict[str, int]]:
-        """Run pytest on *source* in a fresh directory; return its output and outcome counts."""
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        pathlib.Path(directory.name, "pytest.ini").write_text("[pytest]\n")
-        pathlib.Path(directory.name, "test_example.py").write_text(textwrap.dedent(source))
+    def run_pytest(self, source: str, *args: str, folder: str | None = None,
+                   ini: str = "[pytest]\n", **environ: str) -> tuple[str, dict[str, int]]:
+        """Run pytest on *source* in a fresh directory (or *folder*), with *environ* added to
+        the environment; return its output and outcome counts."""
+        if folder is None:
+            directory = tempfile.TemporaryDirectory()
+            self.addCleanup(directory.cleanup)
+            folder = directory.name
+        pathlib.Path(folder, "pytest.ini").write_text(ini)
+        pathlib.Path(folder, "test_example.py").write_text(textwrap.dedent(source))
         # Only the plugins named here: the fixtures come from the checkout, not an install.
         env = {**os.environ, "PYTHONPATH": ROOT, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-               "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONDONTWRITEBYTECODE": "1", **environ}
         env.pop("PYTEST_ADDOPTS", None)
         result = subprocess.run(
             [sys.executable, "-W", "error", "-m", "pytest", "-p", "no:cacheprovider",
              "-p", "fakeserver.pytest_plugin", "-rfE", *args, "test_example.py"],
-            cwd=directory.name, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+            cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True,
             text=True, timeout=120)
         output = result.stdout + result.stderr
         summary = output.strip().splitlines()[-1]
@@ -282,6 +353,25 @@ class PytestPluginTest(unittest.TestCase):
             E         demo 1.0 sdist           (matches)
             """), output)
 
+    def test_matchers_and_differences_read_like_the_mixins(self) -> None:
+        output, counts = self.run_pytest(MATCHERS)
+        self.assertEqual(counts, {"passed": 1, "failed": 2}, output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected a request matching /orders with json {'items': [{'sku': 'A1', 'qty': 3}], 'note': 'gift'}; 0 of 1 recorded request match.
+            E       Closest recorded requests:
+            E         POST /orders         json $.items[0].qty: 99 != 3; json $.note: missing; json $.extra: unexpected
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            No stub matched POST /orders; 1 stub declared.
+            Closest stubs:
+              POST /orders         header 'X-Id' does not match /^[0-9]+$/ (got 'abc')
+            """), output)
+        self.assertIn(textwrap.dedent("""\
+            E       AssertionError: Expected a message to match.regex('@corp[.]example$'); 0 of 1 sent message match.
+            E       Closest sent messages:
+            E         noreply@example.com -> ann@example.com 'Welcome'       to does not match /@corp[.]example$/ (got 'ann@example.com')
+            """), output)
+
     def test_readme_example_passes(self) -> None:
         from tests.test_readme import README, python_examples
 
@@ -289,6 +379,41 @@ class PytestPluginTest(unittest.TestCase):
                      if "fake_http" in code]
         output, counts = self.run_pytest(example)
         self.assertEqual(counts, {"passed": 1}, output)
+
+    def test_fake_upstream_records_once_and_replays_offline(self) -> None:
+        upstream = serve(self, api_app, record=True)
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        cassettes = pathlib.Path(folder, "cassettes")
+        output, counts = self.run_pytest(UPSTREAM, folder=folder, UPSTREAM_URL=upstream.url)
+        self.assertEqual(counts, {"failed": 3}, output)
+        self.assertIn(f"No cassette at {cassettes / 'test_example.test_octocat.json'}: record "
+                      f"mode 'none' only replays. Record it from {upstream.url} with "
+                      f"--fakeserver-record=once (or FAKESERVER_RECORD=once in the environment).",
+                      output)
+        output, counts = self.run_pytest(UPSTREAM, "--fakeserver-record=once", folder=folder,
+                                         UPSTREAM_URL=upstream.url)
+        self.assertEqual(counts, {"passed": 2, "failed": 1}, output)
+        self.assertEqual(sorted(path.name for path in cassettes.iterdir()), [
+            "TestInClass.test_two_upstreams.2.json", "TestInClass.test_two_upstreams.json",
+            "test_example.test_octocat.json"])  # not the failing test's
+        text = (cassettes / "test_example.test_octocat.json").read_text()
+        self.assertIn('"login": "<USER>"', text)
+        self.assertNotIn("octocat", text)
+        upstream.stop()
+        output, counts = self.run_pytest(UPSTREAM, folder=folder, UPSTREAM_URL=upstream.url)
+        self.assertEqual(counts, {"passed": 2, "failed": 1}, output)
+        self.assertIn("FAILED test_example.py::test_fails - Failed: No cassette at", output)
+
+    def test_fake_upstream_mode_and_folder_from_the_environment_and_ini(self) -> None:
+        upstream = serve(self, api_app)
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        output, counts = self.run_pytest(
+            UPSTREAM, "-k", "octocat", folder=folder, ini="[pytest]\nfakeserver_cassette_dir = rec\n",
+            UPSTREAM_URL=upstream.url, FAKESERVER_RECORD="once")
+        self.assertEqual(counts, {"passed": 1, "deselected": 2}, output)
+        self.assertTrue(pathlib.Path(folder, "rec", "test_example.test_octocat.json").exists())
 
     def test_xdist_workers_get_their_own_servers(self) -> None:
         import_extra("xdist")

@@ -287,8 +287,8 @@ class AssertionFailureTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(text, textwrap.dedent("""\
             Expected a request matching POST /u with query {'page': '2'}, headers {'X-Token': 'right'}, json {'a': 1}, status 201; 0 of 2 recorded requests match.
             Closest recorded requests:
-              POST /u?page=1       query {'page': '1'} != {'page': '2'}; headers {'x-token': 'wrong'} != {'x-token': 'right'}; json {'a': 2} != {'a': 1}; status 200 != 201
-              POST /u              query {'page': '<missing>'} != {'page': '2'}; headers {'x-token': '<missing>'} != {'x-token': 'right'}; json not JSON: b'not json' != {'a': 1}; status 200 != 201"""))
+              POST /u?page=1       query 'page': '1' != '2'; header 'X-Token': 'wrong' != 'right'; json $.a: 2 != 1; status 200 != 201
+              POST /u              query 'page': missing; header 'X-Token': missing; json body is not JSON (got b'not json'); status 200 != 201"""))
 
     def test_count(self) -> None:
         for _ in range(3):
@@ -341,7 +341,8 @@ class AssertionFailureTest(ServerTestCase, unittest.TestCase):
         with self.assertRaises(TypeError) as caught:
             self.assertRequested("/x", colour="red")  # type: ignore[call-arg]
         self.assertEqual(str(caught.exception), "unknown request criterion 'colour'; expected one "
-                                                "of query, headers, body, json, form, status, predicate")
+                                                "of query, headers, body, json, form, files, cookies, auth, host, "
+                                                "status, predicate")
         # Every criterion the signatures declare is one the matching knows (None: any value).
         for name in ExchangeCriteria.__annotations__:
             with self.subTest(criterion=name):

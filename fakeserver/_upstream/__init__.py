@@ -1,0 +1,17 @@
+"""Upstreams: forwarding requests to a real service, for proxying and recording.
+
+Contents:
+
+- ``pool``: :class:`Origin` (scheme, host, port) and :class:`ConnectionPool`,
+  kept-alive ``http.client`` connections per origin, thread-safe.
+- ``forwarding``: :class:`Forwarder`, which sends one WSGI request to any
+  origin and relays the answer, both bodies streamed; the upstream's
+  failures become ``502`` and ``504`` answers.
+- ``proxy``: :class:`~fakeserver.ProxyApp`, a WSGI app forwarding every
+  request to one upstream, rewriting the ``Location`` headers that point
+  back at it.
+
+Nothing here knows stubs, recording or unittest: a ``Stub`` answers by
+proxying through a ``ProxyApp``, and the ``Recorder`` wrapped around one
+journals what went over the wire like any other app's exchanges.
+"""

@@ -1,0 +1,168 @@
+"""Upstreams for the proxying, snapshot and cassette tests: real local services to forward to.
+
+``describe_app`` answers with what it received, so that a test sees what
+the proxy forwarded; :func:`serve` starts any app as an upstream for the
+rest of a test; :class:`ScriptedUpstream` is a raw-socket server for what
+a WSGI app cannot do (closing a kept-alive connection at a chosen moment).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+import zlib
+from typing import Any, Callable, Iterable
+
+from fakeserver import AppRunner, Recorder
+from tests.support import read_body
+
+TIMEOUT = 10.0
+
+
+def describe_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Answer with the request as received: method, target, headers, body (as latin-1)."""
+    body = read_body(environ)
+    description = {
+        "method": environ["REQUEST_METHOD"], "target": environ["RAW_URI"],
+        "headers": environ["fakeserver.headers"], "body": body.decode("latin-1"),
+    }
+    data = json.dumps(description).encode()
+    start_response("200 OK", [("Content-Type", "application/json"),
+                              ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def api_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """A small API, as a real service answers: JSON, gzip, deflate, binary, redirects, forms.
+
+    Paths: ``/users/<name>`` (JSON naming the user and the query),
+    ``/gzip`` and ``/deflate`` (compressed JSON), ``/binary`` (256 bytes),
+    ``/redirect`` (302 to ``/users/octocat`` on this host), ``/upload``
+    (the multipart or JSON body's size), ``/counter`` (a count that
+    goes up at each call), and ``/login`` (a token in JSON and a cookie).
+    """
+    path = environ["PATH_INFO"]
+    body = read_body(environ)
+    headers: list[tuple[str, str]] = [("Content-Type", "application/json")]
+    if path.startswith("/users/"):
+        data = json.dumps({"login": path[7:], "query": environ["QUERY_STRING"]}).encode()
+    elif path in ("/gzip", "/deflate"):
+        raw = json.dumps({"compressed": path[1:]}).encode()
+        data = gzip.compress(raw, mtime=0) if path == "/gzip" else zlib.compress(raw)
+        headers.append(("Content-Encoding", path[1:]))
+    elif path == "/binary":
+        data, headers = bytes(range(256)), [("Content-Type", "application/octet-stream")]
+    elif path == "/redirect":
+        start_response("302 Found", [("Location", f"http://{environ['HTTP_HOST']}/users/octocat"),
+                                     ("Content-Length", "0")])
+        return []
+    elif path == "/upload":
+        data = json.dumps({"received": len(body)}).encode()
+    elif path == "/counter":
+        api_app.calls += 1  # type: ignore[attr-defined]
+        data = json.dumps({"count": api_app.calls}).encode()  # type: ignore[attr-defined]
+    elif path == "/login":
+        data = json.dumps({"token": "tok-12345", "user": "octocat"}).encode()
+        headers.append(("Set-Cookie", "session=s3cr3t; HttpOnly"))
+    else:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no such path\n"]
+    start_response("200 OK", headers + [("Content-Length", str(len(data)))])
+    return [data]
+
+
+api_app.calls = 0  # type: ignore[attr-defined]
+
+
+def serve(test: Any, app: Callable[..., Iterable[bytes]], *, tls: bool = False,
+          record: bool = False) -> AppRunner:
+    """Start *app* as an upstream until the end of *test* (behind a Recorder with *record*:
+    then ``runner.app.requests`` is what it received)."""
+    runner = AppRunner(Recorder(app) if record else app, tls=tls)
+    if record:
+        test.addCleanup(runner.app.clear)
+    test.addCleanup(runner.stop)
+    runner.start()
+    return runner
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None, *,
+          method: str | None = None, **kwargs: Any) -> tuple[int, Any, bytes]:
+    """Send a request with urllib (redirects followed); return status, headers and body."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT, **kwargs) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ScriptedUpstream:
+    """A raw-socket upstream: each connection gets the answers of *script*, in order.
+
+    Each item is the bytes to send after reading one request head (and
+    its ``Content-Length`` body), or None to close the connection without
+    answering; after the last one, the connection is closed. ``heads``
+    keeps the request heads received, ``connections`` counts the
+    connections, and ``closed`` is set each time one is closed. Stopped by
+    a cleanup of *test*.
+    """
+
+    def __init__(self, test: Any, script: list[bytes | None]) -> None:
+        self.script = script
+        self.heads: list[bytes] = []
+        self.connections = 0
+        self.closed = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        test.addCleanup(self._stop)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with sock:
+                reader = sock.makefile("rb")
+                with reader:
+                    for answer in self.script:
+                        head = b""
+                        while not head.endswith(b"\r\n\r\n"):
+                            line = reader.readline()
+                            if not line:
+                                break
+                            head += line
+                        if not head:
+                            break
+                        self.heads.append(head)
+                        for line in head.split(b"\r\n"):
+                            if line.lower().startswith(b"content-length:"):
+                                reader.read(int(line.split(b":")[1]))
+                        if answer is None:
+                            break
+                        sock.sendall(answer)
+            self.closed.set()
+
+    def _stop(self) -> None:
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in progress
+        except OSError:
+            pass
+        self._listener.close()
+        self._thread.join(TIMEOUT)
