@@ -17,13 +17,14 @@ import importlib.resources
 import json
 import re
 from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import parse_qs
 
 from .._journal.recorder import RECORD_KEY, Recorder
 from .._journal.records import RecordedRequest, RecordedResponse
 from .._journal.snapshot import render_entries, snapshot_entries
 from .bodies import IMAGE_TYPES, iter_json
 from .events import Changes, Cursor, event_stream
-from .exchanges import details, exchange_json, summary, uploaded_files
+from .exchanges import contains_words, details, exchange_json, summary, uploaded_files
 from .hosts import host_allowed
 from .mail import MailLog, message_details, message_part, message_summary
 from .uploads import uploads_json
@@ -168,7 +169,7 @@ class InspectorApp:
             if filename == "index.html":
                 headers.append(("Content-Security-Policy", _PAGE_POLICY))
             return _bytes(start_response, _static(filename), headers)
-        query = _since(environ)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
         if name == "info":
             journal = self.recorder if self.recorder is not None else self.mail
             return _json(start_response, {
@@ -194,9 +195,14 @@ class InspectorApp:
         return self.recorder
 
     def _requests(self, start_response: StartResponse, parts: list[str],
-                  since: int | None) -> Iterable[bytes]:
+                  query: dict[str, list[str]]) -> Iterable[bytes]:
         recorder = self._recorded()
+        if not parts and "search" in query:  # the filter's text, looked for in bodies too
+            words = [word.lower() for word in query["search"]]
+            return _json(start_response, {"ids": [
+                r.id for r in recorder.requests if contains_words(r, words)]})
         if not parts:
+            since = _since(query)
             requests = recorder.settle() if since is None else recorder.requests
             if since is None:  # the whole journal, bodies and all, as --journal writes it
                 return _streamed_json(start_response, [exchange_json(r) for r in requests])
@@ -221,11 +227,12 @@ class InspectorApp:
         raise _Answer("404 Not Found", f"Exchange {request.id} has no {'/'.join(rest)}\n")
 
     def _messages(self, start_response: StartResponse, parts: list[str],
-                  since: int | None) -> Iterable[bytes]:
+                  query: dict[str, list[str]]) -> Iterable[bytes]:
         if self.mail is None:
             raise _Answer("404 Not Found", "This server receives no mail (start it with --smtp).\n")
         messages = self.mail.messages
         if not parts:
+            since = _since(query)
             return _json(start_response, {
                 "first": messages[0][0] if messages else None, "dropped": self.mail.dropped,
                 "messages": [message_summary(number, message) for number, message in messages
@@ -281,9 +288,10 @@ def _find(items: list[Any], text: str, number: Callable[[Any], int]) -> Any:
     raise _Answer("404 Not Found", f"No {text!r} in the journal (cleared, or dropped as old)\n")
 
 
-def _since(environ: dict[str, Any]) -> int | None:
-    match = re.search(r"(?:^|&)since=(\d+)(?:&|$)", environ.get("QUERY_STRING", ""))
-    return int(match[1]) if match else None
+def _since(query: dict[str, list[str]]) -> int | None:
+    """``?since=ID``: only what came after that id (None: everything)."""
+    value = query.get("since", [""])[0]
+    return int(value) if value.isdigit() else None
 
 
 @functools.lru_cache(maxsize=None)

@@ -21,8 +21,8 @@ from .._journal.records import RecordedRequest
 from .._journal.bodies import text_or_none
 from .bodies import TEXT_BYTES, body_fields, body_view
 
-__all__ = ["FORM_BYTES", "curl_command", "details", "exchange_json", "iso_time", "summary",
-           "uploaded_files"]
+__all__ = ["FORM_BYTES", "contains_words", "curl_command", "details", "exchange_json", "iso_time",
+           "summary", "uploaded_files"]
 
 #: Form bodies up to this size are parsed into fields and files for the details.
 FORM_BYTES = 8 << 20
@@ -106,6 +106,21 @@ def details(request: RecordedRequest) -> dict[str, Any]:
         document["traceback"] = "".join(
             traceback.format_exception(type(error), error, error.__traceback__))
     return document
+
+
+def contains_words(request: RecordedRequest, words: list[str]) -> bool:
+    """True if each of the lower-case *words* is somewhere in the exchange: its request
+    line, headers, status, or the first :data:`TEXT_BYTES` of either body (any case)."""
+    response = request.response
+    parts = [request.method, request.url, f"{request.id}"]
+    parts += [f"{name}: {value}" for name, value in request.headers.items()]
+    parts.append(next(request.body_chunks(TEXT_BYTES), b"").decode("utf-8", "replace"))
+    if response is not None:
+        parts.append(f"{response.status} {response.reason}")
+        parts += [f"{name}: {value}" for name, value in response.headers.items()]
+        parts.append(next(response.body_chunks(TEXT_BYTES), b"").decode("utf-8", "replace"))
+    text = "\n".join(parts).lower()
+    return all(word in text for word in words)
 
 
 def uploaded_files(request: RecordedRequest) -> list[Any]:

@@ -177,6 +177,23 @@ class InspectorPageTest(unittest.TestCase):
             self.driver.switch_to.default_content()
         self.assertNotIn("/remote-pixel.png", [request.path for request in self.recorder.requests])
 
+    def test_the_filter(self) -> None:
+        self.stubs.stub("POST", "/api/orders").respond(201, json={"order": "teapot-77"})
+        self.send("/api/orders", b'{"item": "kettle"}', {"Content-Type": "application/json"})
+        self.send("/api/missing")
+        self.send("/static/kettle.png")
+        wait_until(lambda: len(self.rows()) == 3, 2, "the rows did not appear")
+        for text, shown in (("method:POST", ["/api/orders"]), ("status:4xx", ["/static/kettle.png", "/api/missing"]),
+                            ("path:/api", ["/api/missing", "/api/orders"]),
+                            ("kettle", ["/static/kettle.png", "/api/orders"]),  # a body holds it
+                            ("teapot-77 status:201", ["/api/orders"])):
+            with self.subTest(filter=text):
+                box = self.element("filter")
+                box.clear()
+                box.send_keys(text)
+                wait_until(lambda: [row.split("\t")[2] for row in self.rows()] == shown, 2,
+                           f"the filter {text!r} did not list {shown}: {self.rows()}")
+
     def test_clear_empties_the_list(self) -> None:
         for number in range(3):
             self.send(f"/clear-me/{number}")

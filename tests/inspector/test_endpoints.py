@@ -141,6 +141,17 @@ class RequestsViewTest(InspectorCase):
         self.assertNotIn("body", row)
         self.assertEqual(self.view("requests?since=2")["exchanges"], [])
 
+    def test_search_looks_in_headers_and_bodies(self) -> None:
+        self.stubs.stub("POST", "/orders").respond(201, json={"order": "Teapot-77"})
+        self.send("POST", "/orders", b'{"item": "kettle"}', {"X-Team": "Kitchen"})
+        self.send("GET", "/kettle")
+        self.send("GET", "/other")
+        for words, ids in ((["kettle"], [1, 2]), (["KETTLE", "kitchen"], [1]), (["teapot-77"], [1]),
+                           (["404"], [2, 3]), (["nowhere"], [])):
+            with self.subTest(words=words):
+                query = "&".join(f"search={word}" for word in words)
+                self.assertEqual(self.view(f"requests?{query}"), {"ids": ids})
+
     def test_delete_clears(self) -> None:
         self.send("GET", "/gone")
         with closing(http.client.HTTPConnection(*self.runner.address, timeout=10)) as connection:

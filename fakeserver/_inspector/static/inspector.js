@@ -12,6 +12,8 @@
 
   const state = {
     info: null, tab: "requests", filter: [], transport: null,
+    // The ids of the exchanges holding every text word of the filter, bodies included (null: no search).
+    found: null,
     // rows: id -> the row as sent; elements: id -> { row, tr } as shown.
     requests: { rows: new Map(), elements: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
     mail: { rows: new Map(), elements: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
@@ -85,6 +87,7 @@
 
   function passes(row, kind) {
     return state.filter.every(({ field, value }) => {
+      if (kind === "requests" && field === "text" && state.found) return state.found.has(row.id);
       if (kind !== "requests" || field === "text") return rowText(row).includes(value);
       if (field === "method") return row.method.toLowerCase() === value;
       if (field === "status") {
@@ -94,6 +97,26 @@
       if (field === "host") return row.host.toLowerCase().includes(value);
       return target(row).toLowerCase().includes(value);
     });
+  }
+
+  // Text is looked for by the server too, in headers and bodies; until it answers, in the rows.
+  const textWords = () => JSON.stringify(state.filter.filter(({ field }) => field === "text").map(({ value }) => value));
+  let searchTimer = null;
+  function search() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(async () => {
+      const asked = textWords();
+      const words = JSON.parse(asked);
+      if (!words.length || !state.info.requests) {
+        state.found = null;
+      } else {
+        const query = new URLSearchParams(words.map((word) => ["search", word]));
+        const answer = await (await fetch(`requests?${query}`, { cache: "no-store" })).json();
+        if (asked !== textWords()) return;  // the filter changed meanwhile
+        state.found = new Set(answer.ids);
+      }
+      render();
+    }, 150);
   }
 
   // -- the lists -----------------------------------------------------------------------
@@ -166,6 +189,7 @@
   }
 
   function upsert(kind, rows) {
+    if (kind === "requests" && state.found) search();  // new rows may hold the words
     for (const row of rows) {
       state[kind].rows.set(row.id, row);
       if (kind === "requests" && row.id === state.requests.selected && row.completed) {
@@ -329,7 +353,9 @@
     }
     $("filter").addEventListener("input", (event) => {
       state.filter = parseFilter(event.target.value);
+      state.found = null;
       render();
+      search();
     });
     for (const [kind, path] of [["requests", "requests"], ["mail", "messages"]]) {
       $(`clear-${kind}`).addEventListener("click", async () => {
