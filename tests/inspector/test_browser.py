@@ -20,10 +20,11 @@ from typing import Any
 from fakeserver import AppRunner, Recorder, StubApp
 from fakeserver._inspector.app import InspectorApp
 from fakeserver._inspector.mail import MailLog
+from fakeserver.pypi import PackageIndex
 from fakeserver.smtp import SMTPServer
 from tests.support.browser import start_chromium, wait_until
 from tests.support.cli import CLI, get
-from tests.support.distributions import fetch
+from tests.support.distributions import build_wheel, distutils_upload, fetch
 
 HOSTILE = '<img src=x onerror="alert(1); window.pwned = 1">'
 
@@ -193,6 +194,24 @@ class InspectorPageTest(unittest.TestCase):
                 box.send_keys(text)
                 wait_until(lambda: [row.split("\t")[2] for row in self.rows()] == shown, 2,
                            f"the filter {text!r} did not list {shown}: {self.rows()}")
+
+    def test_the_index_tab_lists_projects_releases_and_files(self) -> None:
+        with AppRunner(PackageIndex(), inspector=True) as runner:
+            for version in ("1.0", "1.1"):
+                filename, wheel = build_wheel("demo", version)
+                self.assertEqual(distutils_upload(runner.url + "/legacy/", filename, wheel,
+                                                  version=version).status, 200)
+            self.driver.get(runner.inspector_url)
+            self.element("tab-index").click()
+            projects = self.element("index-projects")
+            wait_until(lambda: projects.find_elements(self.By.CSS_SELECTOR, ".project h3"), 2,
+                       "no release listed")
+            self.assertEqual(projects.find_element(self.By.CSS_SELECTOR, ".project h2").text, "demo")
+            self.assertEqual([h3.text for h3 in projects.find_elements(self.By.CSS_SELECTOR, ".project h3")],
+                             ["1.1", "1.0"])
+            self.assertIn("demo-1.1-py3-none-any.whl", projects.text)
+            self.assertEqual(self.element("count-index").text, "1")
+            self.assertNoConsoleErrors()
 
     def test_clear_empties_the_list(self) -> None:
         for number in range(3):
