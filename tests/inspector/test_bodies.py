@@ -97,7 +97,7 @@ class StreamedJSONTest(unittest.TestCase):
     def test_a_header_cannot_pose_as_a_streamed_body(self) -> None:
         recorder = Recorder(echo_app)
         with AppRunner(recorder) as runner:
-            for value in ("\x000\x00", "0"):
+            for value in ("\\u00000\\u0000", "0"):  # as a placeholder might look
                 request = urllib.request.Request(runner.url + "/", data=b"x" * (INLINE_BYTES + 1),
                                                  headers={"X-Pose": value})
                 with urllib.request.urlopen(request, timeout=10) as response:
