@@ -5,10 +5,10 @@ request is answered ``200``, printed, and shown live on the page at
 ``/__fakeserver__/``. Options serve a WSGI app, stubs from a JSON file, a
 real service through a proxy (``--proxy``, with ``--record`` writing what
 it answered as stubs on exit), the package index or the mail server
-instead; see ``python -m fakeserver --help``. The first line printed names the URL (``--port 0`` picks a free
-port), so a script can read it. Ctrl-C or SIGTERM stops the server and
-exits 0. The pieces are in ``fakeserver/_cli/``: the arguments, the
-servers, what is printed and how.
+instead; see ``python -m fakeserver --help``. The first line printed names
+the URL (``--port 0`` picks a free port), so a script can read it. Ctrl-C
+or SIGTERM stops the server and exits 0. The pieces are in
+``fakeserver/_cli/``: the arguments, the servers, what is printed and how.
 """
 
 from __future__ import annotations

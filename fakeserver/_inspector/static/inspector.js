@@ -11,12 +11,12 @@
   const params = new URLSearchParams(location.search);
 
   const state = {
-    info: null, tab: "requests", filter: [], transport: null,
+    info: null, filter: [],
     // The ids of the exchanges holding every text word of the filter, bodies included (null: no search).
     found: null,
     // rows: id -> the row as sent; elements: id -> { row, tr } as shown.
-    requests: { rows: new Map(), elements: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
-    mail: { rows: new Map(), elements: new Map(), first: null, dropped: 0, shown: SHOWN, selected: null },
+    requests: { rows: new Map(), elements: new Map(), dropped: 0, shown: SHOWN, selected: null },
+    mail: { rows: new Map(), elements: new Map(), dropped: 0, shown: SHOWN, selected: null },
     index: null,
   };
 
@@ -201,7 +201,6 @@
 
   function keepFrom(kind, { first, dropped }) {
     const journal = state[kind];
-    journal.first = first;
     journal.dropped = dropped;
     for (const id of [...journal.rows.keys()]) {
       if (first === null || id < first) journal.rows.delete(id);
@@ -340,7 +339,6 @@
   // -- tabs, filter, actions -----------------------------------------------------------
 
   function showTab(tab) {
-    state.tab = tab;
     for (const name of ["requests", "mail", "index"]) {
       $(`tab-${name}`).setAttribute("aria-selected", String(name === tab));
       $(`pane-${name}`).hidden = name !== tab;
@@ -404,7 +402,6 @@
   }
 
   async function poll() {
-    state.transport = "poll";
     try {
       if (state.info.requests) {
         const answer = await (await fetch(`requests?since=${since(state.requests.rows)}`, { cache: "no-store" })).json();
