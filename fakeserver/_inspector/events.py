@@ -62,10 +62,6 @@ class Changes:
     def version(self) -> int:
         return self._version
 
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
     def bump(self) -> None:
         """Note a change and wake every waiting stream."""
         with self._condition:
