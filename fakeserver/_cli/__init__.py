@@ -1,15 +1,14 @@
-"""The command line's renderings and control endpoint (``python -m fakeserver``).
+"""The command line (``python -m fakeserver``): its arguments, servers and printout.
 
-Argument parsing and the choice of server are ``fakeserver/__main__.py``'s;
-this package holds what it shows and keeps of each exchange:
+``fakeserver/__main__.py`` runs it; the pieces are here:
 
-- ``JournalApp``: middleware serving the running server's journal at
-  ``/__fakeserver__/requests`` (``DELETE`` clears it) and reporting each
-  finished exchange.
-- ``format_exchange`` and ``format_message``: a readable block per HTTP
-  exchange or mail message, for the terminal.
-- ``exchange_json`` and ``message_json``: the same as JSON objects, for the
-  ``--journal`` file and the endpoint.
-- ``scenarios``: the endpoints reading, moving and resetting the scenarios
-  of the stubs served, under ``/__fakeserver__/scenarios``.
+- ``arguments``: the parser, its value types, loading ``--app``.
+- ``servers``: the servers the options ask for, recorded (bounded by
+  ``--journal-limit``) behind the inspector, and how they are announced.
+- ``journal``: the readable block printed per exchange and per message.
+- ``printing``: escaping what reaches the terminal, and :class:`Output`,
+  which prints and appends to the ``--journal`` file.
+
+The live page and the JSON endpoints are the inspector's
+(``fakeserver/_inspector/``), which tests can serve too.
 """

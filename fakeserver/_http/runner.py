@@ -78,6 +78,10 @@ class AppRunner(ServerThread):
 
     Every exception the app raises is answered with a 500 and appended to
     :attr:`errors`, with its traceback, so that a test can fail on it.
+
+    ``inspector=True`` also serves a live page of the traffic at
+    :attr:`inspector_url`: the app is recorded (unless it is a ``Recorder``
+    already) and the page's routes, under ``/__fakeserver__/``, go around it.
     """
 
     #: The scheme in :attr:`url` and ``environ["wsgi.url_scheme"]``.
@@ -85,7 +89,7 @@ class AppRunner(ServerThread):
 
     def __init__(self, app: WSGIApp | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  max_body_size: int | None = None, tls: bool = False,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, inspector: bool = False) -> None:
         if ssl_context is not None and (ssl_context.check_hostname
                                         or ssl_context.protocol == ssl.PROTOCOL_TLS_CLIENT):
             raise ValueError("ssl_context must be a server-side context, "
@@ -99,6 +103,11 @@ class AppRunner(ServerThread):
             self.url_scheme = "https"
         #: The WSGI app served (:func:`demo_app` when none was given).
         self.app: WSGIApp = app if app is not None else demo_app
+        if inspector:
+            # Imported only when asked for: the core depends on neither the inspector nor recording.
+            from .._inspector.app import inspected
+            self.app = inspected(self.app)
+        self._inspector = inspector
         #: Request bodies larger than this are refused with 413 (None: no limit).
         self.max_body_size = max_body_size
         #: Exceptions raised by the app, oldest first; each has ``__traceback__``.
@@ -109,6 +118,17 @@ class AppRunner(ServerThread):
         """The base URL, e.g. ``http://127.0.0.1:8000`` (``https`` with TLS; IPv6 in brackets)."""
         host, port = self.address
         return f"{self.url_scheme}://{format_url_host(host)}:{port}"
+
+    @property
+    def inspector_url(self) -> str:
+        """The URL of the live traffic page, e.g. ``http://127.0.0.1:8000/__fakeserver__/``.
+
+        Raises RuntimeError unless the runner was made with ``inspector=True``.
+        """
+        if not self._inspector:
+            raise RuntimeError("this AppRunner serves no inspector; "
+                               "create it with AppRunner(app, inspector=True)")
+        return self.url + "/__fakeserver__/"
 
     def record_error(self, error: BaseException) -> None:
         """Keep an exception raised by the app; called from connection threads."""

@@ -9,19 +9,26 @@ characters other than whitespace is ``{"body": text}``, anything else
 from __future__ import annotations
 
 import base64
+import codecs
+import re
 
-__all__ = ["body_json", "text_or_none"]
+__all__ = ["CONTROL", "body_json", "text_or_none"]
+
+#: What text must not hold: control characters other than whitespace.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def text_or_none(data: bytes) -> str | None:
-    """*data* as text if it is UTF-8 with no control characters but whitespace; else None."""
+def text_or_none(data: bytes, final: bool = True) -> str | None:
+    """*data* as text if it is UTF-8 with no control characters but whitespace; else None.
+
+    With *final* false, *data* is the beginning of a body: a character cut
+    at its end is dropped rather than judged.
+    """
     try:
-        text = data.decode("utf-8")
+        text = codecs.getincrementaldecoder("utf-8")().decode(data, final)
     except UnicodeDecodeError:
         return None
-    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
-        return None
-    return text
+    return None if CONTROL.search(text) else text
 
 
 def body_json(data: bytes, key: str = "body") -> dict[str, str]:

@@ -12,12 +12,14 @@ unittest or sockets.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from .listeners import Listeners
 from .records import RecordedRequest, RecordedResponse, append_body, mark_completed
 from .snapshot import save_snapshot
 
@@ -80,18 +82,29 @@ class Recorder:
     ``Recorder(app)`` is itself a WSGI app. Bodies over *spool_threshold*
     bytes are kept in temporary files, so large uploads do not fill memory;
     :meth:`clear` releases them. The app finds the record of the request it
-    is answering under ``environ["fakeserver.request"]``.
+    is answering under ``environ["fakeserver.request"]``. Each record gets
+    the next :attr:`~RecordedRequest.id`. With a *limit*, the journal keeps
+    that many exchanges: older ones are dropped as new ones begin, and
+    counted in :attr:`dropped`.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], *,
-                 spool_threshold: int = SPOOL_THRESHOLD) -> None:
+                 spool_threshold: int = SPOOL_THRESHOLD, limit: int | None = None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be at least 1 (or None: no limit), not {limit!r}")
         #: The WSGI app recorded.
         self.app = app
         #: Bodies larger than this many bytes are kept in a temporary file.
         self.spool_threshold = spool_threshold
+        #: The most exchanges the journal keeps (None: no limit).
+        self.limit = limit
+        #: How many exchanges were dropped to keep within :attr:`limit`.
+        self.dropped = 0
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._completion = threading.Condition()
+        self._ids = itertools.count(1)
+        self._changed = Listeners()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -110,12 +123,23 @@ class Recorder:
         if callable(interrupt):
             interrupt()
 
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Have *listener* called, with no arguments, whenever an exchange begins or
+        the journal is cleared or trimmed (not when an exchange ends: see ``wait``).
+
+        It is called from the thread making the change (a connection's, or
+        the one calling :meth:`clear`), outside the journal's lock; it must
+        be quick and must not raise. Thread-safe.
+        """
+        self._changed.add(listener)
+
     def clear(self) -> None:
         """Forget every recorded exchange and release their temporary files."""
         with self._lock:
             requests, self._requests = self._requests, []
         for request in requests:
             request.close()
+        self._changed()
 
     def wait_for(self, ready: Callable[[list[RecordedRequest]], bool], timeout: float) -> bool:
         """Block until ``ready(finished)`` is true, or *timeout* seconds pass; return its last value.
@@ -165,7 +189,16 @@ class Recorder:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         record = RecordedRequest(environ, self.spool_threshold, self._completion)
         with self._lock:
+            record.id = next(self._ids)
             self._requests.append(record)
+            excess = len(self._requests) - self.limit if self.limit is not None else 0
+            dropped = self._requests[:excess] if excess > 0 else []
+            del self._requests[:len(dropped)]
+            self.dropped += len(dropped)
+        for old in dropped:
+            if old.completed:  # one still in progress is released by its finalizer instead
+                old.close()
+        self._changed()
         environ[RECORD_KEY] = record  # apps that match on it need not read it again
         read_rest = _nothing
         if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import IO, Any
+from typing import IO, Any, Iterator
 from urllib.parse import parse_qs
 from wsgiref.headers import Headers
 from wsgiref.util import request_uri
@@ -29,26 +29,29 @@ __all__ = ["RecordedRequest", "RecordedResponse", "append_body", "mark_completed
 class _Body:
     """Bytes collected as they pass: copied into one buffer while small (the
     pieces themselves are freed at once, so memory stays warm), moved to a
-    temporary file once larger than *threshold*."""
+    temporary file once larger than *threshold*. A lock keeps a reader in
+    another thread from moving the file's position under a writer."""
 
     def __init__(self, threshold: int) -> None:
         self._threshold = threshold
         self._buffer = bytearray()
         self._copy = b""
         self._file: IO[bytes] | None = None
+        self._lock = threading.Lock()
         self.size = 0
 
     def append(self, data: bytes) -> None:
-        self.size += len(data)
-        if self._file is not None:
-            self._file.write(data)
-            return
-        self._buffer += data
-        if self.size > self._threshold:
-            self._file = tempfile.TemporaryFile()
-            self._closer = weakref.finalize(self, self._file.close)
-            self._file.write(self._buffer)
-            self._buffer, self._copy = bytearray(), b""
+        with self._lock:
+            self.size += len(data)
+            if self._file is not None:
+                self._file.write(data)
+                return
+            self._buffer += data
+            if self.size > self._threshold:
+                self._file = tempfile.TemporaryFile()
+                self._closer = weakref.finalize(self, self._file.close)
+                self._file.write(self._buffer)
+                self._buffer, self._copy = bytearray(), b""
 
     @property
     def spooled(self) -> bool:
@@ -56,14 +59,31 @@ class _Body:
         return self._file is not None
 
     def read(self) -> bytes:
-        if self._file is None:
-            if len(self._copy) != self.size:  # assertions read a body many times
-                self._copy = bytes(self._buffer)
-            return self._copy
-        self._file.seek(0)
-        data = self._file.read()
-        self._file.seek(0, 2)
-        return data
+        with self._lock:
+            if self._file is None:
+                if len(self._copy) != self.size:  # assertions read a body many times
+                    self._copy = bytes(self._buffer)
+                return self._copy
+            self._file.seek(0)
+            data = self._file.read()
+            self._file.seek(0, 2)
+            return data
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The bytes in pieces of at most *size*, each read when asked for."""
+        offset = 0
+        while True:
+            with self._lock:
+                if self._file is None:
+                    piece = bytes(self._buffer[offset:offset + size])
+                else:
+                    self._file.seek(offset)
+                    piece = self._file.read(size)
+                    self._file.seek(0, 2)
+            if not piece:
+                return
+            offset += len(piece)
+            yield piece
 
     def close(self) -> None:
         self._buffer, self._copy = bytearray(), b""
@@ -86,6 +106,15 @@ class _Message:
     def body_size(self) -> int:
         """The body's length in bytes, without reading it."""
         return self._body.size
+
+    def body_chunks(self, size: int = 65536) -> Iterator[bytes]:
+        """The body in pieces of at most *size* bytes, each read when asked for.
+
+        For bodies too large to hold in memory at once: a temporary file is
+        read piece by piece. ``next(message.body_chunks(n), b"")`` is the
+        first *n* bytes. Thread-safe, even while the body is still arriving.
+        """
+        return self._body.chunks(size)
 
     @property
     def text(self) -> str:
@@ -149,6 +178,12 @@ class RecordedRequest(_Message):
         self.client_address = (environ.get("REMOTE_ADDR", ""), int(environ.get("REMOTE_PORT") or 0))
         #: ``time.time()`` when the request reached the app.
         self.time = time.time()
+        self._started = time.monotonic()
+        #: Seconds from the request reaching the app to the end of the exchange; None until then.
+        self.duration: float | None = None
+        #: The exchange's number in the journal of its :class:`~fakeserver.Recorder`, from 1
+        #: and never reused, even after ``clear()``; 0 for a request recorded by none.
+        self.id = 0
         #: What the app answered; None until it starts answering, or if it failed first.
         self.response: RecordedResponse | None = None
         #: The exception the app raised answering this request, if any.
@@ -273,6 +308,7 @@ def append_body(message: RecordedRequest | RecordedResponse, data: bytes) -> Non
 
 def mark_completed(request: RecordedRequest) -> None:
     """Mark the exchange of *request* over and wake every :meth:`~RecordedRequest.wait`."""
+    request.duration = time.monotonic() - request._started
     request._completed = True
     with request._completion:
         request._completion.notify_all()

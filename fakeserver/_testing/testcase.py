@@ -68,6 +68,8 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
     allow_unmatched_requests: bool = False
     #: How many recorded requests a failure message lists (None: all).
     maxRequestsShown: int | None = 10
+    #: Serve the live traffic page at ``self.server.inspector_url`` (handy at a breakpoint).
+    inspector: bool = False
 
     # How reports and errors name the settings
     _requests_shown = "maxRequestsShown"
@@ -94,7 +96,8 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
         cls._class_stubs = None  # taken at the first setUp, after any subclass setUpClass
         cls.recorder = Recorder(app)
         cls.server = AppRunner(cls.recorder, cls.server_host, cls.server_port,
-                               tls=cls.server_tls, ssl_context=cls.server_ssl_context)
+                               tls=cls.server_tls, ssl_context=cls.server_ssl_context,
+                               inspector=cls.inspector)
         cls._start_for_class(cls.server, cls.recorder)
         cls.server_url = cls.server.url
 

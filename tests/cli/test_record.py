@@ -8,7 +8,7 @@ import signal
 import tempfile
 import unittest
 
-from tests.cli.test_cli import CLI, get
+from tests.support.cli import CLI, get
 from tests.support.upstreams import api_app, serve
 
 

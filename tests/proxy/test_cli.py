@@ -11,6 +11,7 @@ import signal
 import ssl
 import tempfile
 import unittest
+import urllib.request
 
 from tests.cli import test_cli as cli_tests
 from tests.cli.test_cli import CLI, TIMEOUT
@@ -67,10 +68,15 @@ class ForwardProxyCLITest(unittest.TestCase):
         notes = cli.lines_until("to send a shell's clients through the proxy, run:")
         self.assertEqual(notes[0], "fakeserver: faking api.github.com (1 stub), "
                                    "example.com (1 stub); any other host is answered 502")
-        self.assertEqual(notes[1], f"fakeserver: journal at http://127.0.0.1:{port}"
+        self.assertEqual(notes[1], f"fakeserver: live page at http://127.0.0.1:{port}"
+                                   "/__fakeserver__/")
+        self.assertEqual(notes[2], f"fakeserver: journal at http://127.0.0.1:{port}"
                                    "/__fakeserver__/requests (JSON; DELETE clears it)")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/__fakeserver__/",
+                                    timeout=10) as page:
+            self.assertEqual(page.headers.get_content_type(), "text/html")
         ca_file = re.fullmatch(r"fakeserver: clients must trust (\S+) \(removed when the proxy "
-                               r"stops\)", notes[2])
+                               r"stops\)", notes[3])
         assert ca_file, notes
         env = exports([cli.line() for _ in range(12)])
         url = f"http://127.0.0.1:{port}"

@@ -10,7 +10,7 @@ import time
 import unittest
 import warnings
 
-from fakeserver._cli.journal import JournalApp
+from fakeserver._inspector.app import InspectorApp
 from fakeserver.proxy import FakeProxy
 from tests.proxy.support import ProxyTestCase, fetch, plain, proxy_files, raw_connect, tunnel
 from tests.support import (
@@ -74,9 +74,9 @@ class LifecycleTest(unittest.TestCase):
     def test_stop_cuts_a_delayed_stub_short(self) -> None:
         self.stop_cuts_a_delayed_stub_short(FakeProxy())
 
-    def test_stop_cuts_a_delayed_stub_short_behind_the_command_lines_journal(self) -> None:
+    def test_stop_cuts_a_delayed_stub_short_behind_the_inspector(self) -> None:
         proxy = FakeProxy()
-        proxy.app = JournalApp(proxy.recorder, lambda request: None)
+        proxy.app = InspectorApp(proxy.recorder, lambda request: None)
         self.stop_cuts_a_delayed_stub_short(proxy)
 
     def stop_cuts_a_delayed_stub_short(self, proxy: FakeProxy) -> None:

@@ -1,4 +1,4 @@
-"""The scenario endpoints of ``python -m fakeserver --stubs``: read, move and reset scenarios.
+"""The scenario endpoints beside the inspector: read, move and reset the stubs' scenarios.
 
 - ``GET /__fakeserver__/scenarios``: every scenario with its state, as a
   JSON object (``{"cart": "Started"}``).
@@ -6,9 +6,10 @@
   scenario's new state.
 - ``DELETE /__fakeserver__/scenarios``: every scenario back in ``"Started"``.
 
-A server serving no stubs answers ``404`` saying so. Neither reaches the
-app nor the journal: :class:`JournalApp` hands these paths here. Knows
-nothing of argument parsing.
+For a test driving ``python -m fakeserver --stubs FILE`` from outside (or a
+server serving the inspector in a test). A server serving no stubs answers
+``404`` saying so. Neither reaches the app nor the journal:
+:class:`InspectorApp` hands these paths here.
 """
 
 from __future__ import annotations
@@ -18,26 +19,19 @@ from typing import Any, Callable
 
 from ..stubs.app import StubApp
 
-__all__ = ["SCENARIOS_PATH", "is_scenarios_path", "serve_scenarios"]
-
-#: Where the scenarios of the stubs served are read and changed.
-SCENARIOS_PATH = "/__fakeserver__/scenarios"
+__all__ = ["serve_scenarios"]
 
 
-def is_scenarios_path(path: str) -> bool:
-    """True for the scenarios endpoint and the path of one scenario under it."""
-    return path == SCENARIOS_PATH or path.startswith(SCENARIOS_PATH + "/")
-
-
-def serve_scenarios(app: Any, environ: dict[str, Any],
+def serve_scenarios(app: Any, endpoint: str, environ: dict[str, Any],
                     start_response: Callable[..., Any]) -> list[bytes]:
-    """Answer a request to the scenarios endpoint of the server serving *app*."""
+    """Answer a request to *endpoint* (``/__fakeserver__/scenarios``) or a path under it,
+    on the server serving *app*."""
     if not isinstance(app, StubApp):
         return _answer(start_response, "404 Not Found",
                        "scenarios belong to stubs: serve some with --stubs FILE.json\n")
     method = environ["REQUEST_METHOD"]
     # The path as the client meant it: PEP 3333 gives UTF-8 bytes as latin-1 text.
-    name = environ["PATH_INFO"][len(SCENARIOS_PATH) + 1:].encode("latin-1").decode("utf-8",
+    name = environ["PATH_INFO"][len(endpoint) + 1:].encode("latin-1").decode("utf-8",
                                                                                    "replace")
     if not name and method in ("GET", "HEAD"):
         body = json.dumps(app.scenarios, indent=2).encode("utf-8")
@@ -53,14 +47,14 @@ def serve_scenarios(app: Any, environ: dict[str, Any],
         if not state:
             return _answer(start_response, "400 Bad Request",
                            f"send the new state of {name!r} as the body, e.g. "
-                           f"curl -X PUT -d has-item ...{SCENARIOS_PATH}/{name}\n")
+                           f"curl -X PUT -d has-item ...{endpoint}/{name}\n")
         app.set_scenario_state(name, state)
         start_response("204 No Content", [])
         return []
     allow = "PUT" if name else "GET, HEAD, DELETE"
     return _answer(start_response, "405 Method Not Allowed",
-                   f"GET {SCENARIOS_PATH} reads the scenarios, DELETE resets them, "
-                   f"PUT {SCENARIOS_PATH}/<name> with the state as the body moves one\n",
+                   f"GET {endpoint} reads the scenarios, DELETE resets them, "
+                   f"PUT {endpoint}/<name> with the state as the body moves one\n",
                    [("Allow", allow)])
 
 
