@@ -86,7 +86,7 @@ class FakeProxy(AppRunner):
     A request for an unrouted host is answered ``502`` naming the routed
     ones and counted in :attr:`unmatched`. As with ``AppRunner``, the
     routed apps' exceptions are answered ``500`` and kept in
-    :attr:`errors`, and :attr:`app` is what serves each request once its
+    :attr:`errors`, and ``app`` is what serves each request once its
     origin is known: the journal around the routes.
 
     With ``passthrough=True`` (spy mode) a request for an unrouted host is
