@@ -92,11 +92,11 @@ def snapshot_entries(requests: Iterable[RecordedRequest], *,
 
     Each ``request.path`` is ``path_of(record)``: by default the path, as
     a StubApp reads it; the forward proxy's files give the whole URL
-    instead. Only exchanges that got a response are kept: not those the app failed
-    (a proxy's ``502`` included), nor those no stub matched. Identical
-    requests (as matched, after redaction) become one entry whose responses
-    play in order, the last repeating. Raises TypeError for an unknown
-    option, ValueError for an empty secret.
+    instead. Only exchanges that got a response are kept: not those the
+    app failed (a proxy's ``502`` included), nor those no stub matched.
+    Identical requests (as matched, after redaction) become one entry whose
+    responses play in order, the last repeating. Raises TypeError for an
+    unknown option, ValueError for an empty secret.
     """
     redaction = redaction_of(options)
     match_headers = options.get("match_headers", ())

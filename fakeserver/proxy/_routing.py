@@ -6,11 +6,10 @@ proxy's connections put each request's origin (scheme, host, port) in
 ``host(name)``, an app given to ``route(name, app)``, or the one routed as
 ``"*"``. A request for any other host is answered ``502 Bad Gateway``
 naming the routed hosts and marked unmatched (so a test fails on it), or,
-in spy mode, forwarded to its origin by the :class:`Forwarder` that
-``ProxyApp`` uses too. Like a
-:class:`StubApp`, the table keeps the requests no stub answered, resets
-to what a test class declared, and explains a miss, so the test layers
-treat the two alike. Knows nothing of sockets, TLS or unittest.
+in spy mode, forwarded to its origin by the ``Forwarder`` that
+``ProxyApp`` uses too. Like a :class:`StubApp`, the table keeps the
+requests no stub answered, resets to what a test class declared, and
+explains a miss, so the test layers treat the two alike. Knows nothing of sockets, TLS or unittest.
 """
 
 from __future__ import annotations

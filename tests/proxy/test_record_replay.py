@@ -123,7 +123,8 @@ class UnknownOptionTest(unittest.TestCase):
     def test_an_unknown_option_is_named(self) -> None:
         with FakeProxy() as proxy, tempfile.TemporaryDirectory() as folder:
             with self.assertRaisesRegex(TypeError, r"^unknown snapshot option 'redact'; "):
-                proxy.save_stubs(os.path.join(folder, "x.json"), redact=["x"])  # type: ignore[call-arg]
+                path = os.path.join(folder, "x.json")
+                proxy.save_stubs(path, redact=["x"])  # type: ignore[call-arg]
 
 
 if __name__ == "__main__":

@@ -89,6 +89,10 @@ class RoutingTest(ProxyTestCase):
         with self.assertRaisesRegex(ValueError, r"^expected a full URL such as "
                                                 r"'https://api.github.com/user', not '/user'$"):
             self.proxy.stub("GET", "/user")
+        for url in ("https://ann@api.github.com/user", "https://api.github.com:0/user"):
+            with self.assertRaisesRegex(ValueError, rf"^expected a full URL such as "
+                                                    rf"'https://api.github.com/user', not '{url}'$"):
+                self.proxy.stub("GET", url)
         with self.assertRaisesRegex(ValueError, r"^not a host name: 'a b'$"):
             self.proxy.host("a b")
         with self.assertRaisesRegex(TypeError, "must be a WSGI callable, not 'app'"):
@@ -173,7 +177,8 @@ class PassthroughTest(unittest.TestCase):
         upstream.stop()
         status, body = fetch(connection, upstream.url + "/p")
         self.assertEqual(status, 502)
-        self.assertRegex(body.decode(), rf"^502 Bad Gateway: cannot reach upstream {upstream.url}: ")
+        self.assertRegex(body.decode(),
+                         rf"^502 Bad Gateway: cannot reach upstream {upstream.url}: ")
         self.assertTrue(warnings.wait_for(f"GET /p: cannot reach upstream {upstream.url}"))
 
     def test_forwarding_keeps_connections_alive_and_drops_hop_by_hop_fields(self) -> None:
