@@ -45,7 +45,7 @@ class RequestCriteria(TypedDict, total=False):
 
     Stubs and the assertions on recorded requests take these keywords
     (``**criteria: Unpack[RequestCriteria]``), so a criterion is declared
-    here once, and checked by the table in :func:`request_expectation`. A
+    here once, and checked by the table in ``request_expectation``. A
     criterion left out, or None, matches anything. Wherever a value is
     compared, a matcher of :mod:`fakeserver.match` (or any callable
     returning a bool) may stand for it.

@@ -44,7 +44,7 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
     test starts with an empty journal (``self.requests``) and the stubs the
     class declared; an exception raised by the app during a test, or a
     request no stub matched, fails that test. With ``upstream`` set, each
-    test replays or records its cassette (see :class:`Cassettes`).
+    test replays or records its cassette (see ``Cassettes``).
     """
 
     # Configuration (override per subclass)
