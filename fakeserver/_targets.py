@@ -15,10 +15,9 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["check_target", "is_path", "is_url", "url_origin"]
+from ._upstream.pool import DEFAULT_PORTS, Origin
 
-#: The ports a URL leaves out.
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["check_target", "is_path", "is_url", "request_url", "url_origin"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
@@ -29,13 +28,19 @@ def is_url(text: str) -> bool:
 
 
 def url_origin(url: str) -> str:
-    """``scheme://host[:port]`` of the full *url*, spelled one way: lower case, IPv6 in
-    brackets, no default port; so ``HTTPS://API.example.com:443/x`` and
-    ``https://api.example.com/y`` have one origin. Raises ValueError for a bad port."""
+    """``scheme://host[:port]`` of the full *url* (``http`` or ``https``), spelled one way:
+    lower case, IPv6 in brackets, no default port (``Origin.url``); so
+    ``HTTPS://API.example.com:443/x`` and ``https://api.example.com/y`` have one origin.
+    Raises ValueError for a bad port."""
     parts = urlsplit(url)
-    scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}" + ("" if port in (None, _DEFAULT_PORTS.get(scheme)) else f":{port}")
+    scheme = parts.scheme.lower()
+    return Origin(scheme, parts.hostname or "", parts.port or DEFAULT_PORTS[scheme]).url
+
+
+def request_url(request: Any) -> str:
+    """A recorded request's URL without its query: its origin (:func:`url_origin`) and path,
+    ``https://api.github.com/user``; what a full URL given as a path is compared with."""
+    return url_origin(request.url) + request.path
 
 
 def is_path(value: Any) -> bool:

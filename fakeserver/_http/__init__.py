@@ -26,8 +26,8 @@ Who owns what, and what it must not know:
 - ``wire``: the bytes of heads both ways, the checks every response head
   passes, reason phrases, and :class:`ClientError`; not WSGI, not sockets'
   lifecycle.
-- ``target``: the request target's forms and the Host they name; not the
-  environ.
+- ``target``: the request target's forms, the Host they name, and the
+  reading of an authority (``host:port``) the proxy shares; not the environ.
 - ``body``: ``wsgi.input`` for each request framing; not responses.
 - ``framing``: the response head around the app's fields, and how its body
   is delimited; not sockets, not the environ.

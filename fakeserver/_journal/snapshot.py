@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import zlib
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypedDict
 from urllib.parse import urlsplit
 
 from .bodies import body_json
@@ -80,15 +80,23 @@ def redaction_of(options: SnapshotOptions) -> Redaction:
                      json=options.get("redact_json", ()), secrets=options.get("secrets"))
 
 
-def snapshot_entries(requests: Iterable[RecordedRequest],
+def _own_path(record: RecordedRequest) -> str:
+    """A request's path as a StubApp's file writes it: the path alone."""
+    return record.path
+
+
+def snapshot_entries(requests: Iterable[RecordedRequest], *,
+                     path_of: Callable[[RecordedRequest], str] = _own_path,
                      **options: Unpack[SnapshotOptions]) -> list[dict[str, Any]]:
     """The stub-file entries replaying *requests*, in the order they first came.
 
-    Only exchanges that got a response are kept: not those the app failed
-    (a proxy's ``502`` included), nor those no stub matched. Identical
-    requests (as matched, after redaction) become one entry whose responses
-    play in order, the last repeating. Raises TypeError for an unknown
-    option, ValueError for an empty secret.
+    Each ``request.path`` is ``path_of(record)``: by default the path, as
+    a StubApp reads it; the forward proxy's files give the whole URL
+    instead. Only exchanges that got a response are kept: not those the
+    app failed (a proxy's ``502`` included), nor those no stub matched.
+    Identical requests (as matched, after redaction) become one entry whose
+    responses play in order, the last repeating. Raises TypeError for an
+    unknown option, ValueError for an empty secret.
     """
     redaction = redaction_of(options)
     match_headers = options.get("match_headers", ())
@@ -100,7 +108,7 @@ def snapshot_entries(requests: Iterable[RecordedRequest],
         response = record.response
         if response is None or record.error is not None or record.unmatched or not record.completed:
             continue
-        request = _request(record, redaction, matched)
+        request = _request(record, path_of(record), redaction, matched)
         # What replay tells apart: everything but the headers it does not match.
         key = json.dumps([{name: value for name, value in request.items() if name != "headers"},
                           {name: request["headers"][name] for name in request.get("match_headers", ())}],
@@ -127,13 +135,15 @@ def render_entries(entries: list[dict[str, Any]]) -> str:
     return json.dumps(entries, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def save_snapshot(path: str | os.PathLike, requests: Iterable[RecordedRequest],
+def save_snapshot(path: str | os.PathLike, requests: Iterable[RecordedRequest], *,
+                  path_of: Callable[[RecordedRequest], str] = _own_path,
                   **options: Unpack[SnapshotOptions]) -> int:
     """Write the entries replaying *requests* to the stub file at *path*; return how many.
 
-    The file is replaced whole, written as UTF-8 (see :func:`render_entries`).
+    The file is replaced whole, written as UTF-8 (see :func:`render_entries`);
+    *path_of* as :func:`snapshot_entries` takes it.
     """
-    entries = snapshot_entries(requests, **options)
+    entries = snapshot_entries(requests, path_of=path_of, **options)
     write_text(path, render_entries(entries))
     return len(entries)
 
@@ -146,9 +156,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 # -- requests --------------------------------------------------------------------------
 
-def _request(record: RecordedRequest, redaction: Redaction,
+def _request(record: RecordedRequest, path: str, redaction: Redaction,
              matched: set[str]) -> dict[str, Any]:
-    request: dict[str, Any] = {"method": record.method, "path": redaction.text(record.path),
+    request: dict[str, Any] = {"method": record.method, "path": redaction.text(path),
                                "exact": True}
     if record.query:
         request["query"] = _singles(redaction.fields(record.query))

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypedDict, Union
 from urllib.parse import parse_qs, urlsplit
 
-from .._targets import is_url, url_origin
+from .._targets import is_url, request_url, url_origin
 from .criteria import (
     Criterion, Expectation, equal, json_criterion, path_criterion, predicate_criterion, subset,
 )
@@ -47,7 +47,7 @@ class RequestCriteria(TypedDict, total=False):
 
     Stubs and the assertions on recorded requests take these keywords
     (``**criteria: Unpack[RequestCriteria]``), so a criterion is declared
-    here once, and checked by the table in ``request_expectation()``. A
+    here once, and checked by the table in ``request_expectation``. A
     criterion left out, or None, matches anything. Wherever a value is
     compared, a matcher of :mod:`fakeserver.match` (or any callable
     returning a bool) may stand for it.
@@ -203,7 +203,7 @@ def request_expectation(path: PathSpec | None = None, method: str | None = None,
                              **(criteria.get("query") or {})}
     if isinstance(path, str) and url:  # compared with the request's URL, spelled alike
         path = url_origin(path) + (urlsplit(path).path or "/")
-        checks.append(path_criterion(path, _url))
+        checks.append(path_criterion(path, request_url))
     elif path is not None:
         checks.append(path_criterion(path))
     details = []
@@ -227,11 +227,6 @@ def _describe(name: str, value: Any) -> str:
     if name == "body" and isinstance(value, str):
         value = value.encode("utf-8")
     return f"{name} {shorten(as_expected(value))}"
-
-
-def _url(record: Any) -> str:
-    """The request's URL without its query: its origin (see :func:`url_origin`) and its path."""
-    return url_origin(record.url) + record.path
 
 
 def _header_lists(record: Any) -> dict[str, list[str]]:

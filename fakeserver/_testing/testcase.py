@@ -48,7 +48,7 @@ class ServerTestCase(ServedApp, Cassettes, MixinBase):
     class declared; an exception raised by the app during a test, or a
     request no stub matched (even when the test declared none), fails that
     test. With ``upstream`` set, each test replays or records its cassette
-    (see the cassette settings, from ``upstream`` to ``secrets``).
+    (see ``Cassettes``).
     """
 
     # Configuration (override per subclass)

@@ -12,7 +12,9 @@ Contents:
   back at it.
 
 Nothing here knows stubs or unittest: a ``Stub`` answers by proxying
-through a ``ProxyApp``, and the ``Recorder`` wrapped around one journals
-what went over the wire like any other app's exchanges (the forwarder only
-leaves an upstream's failure on the exchange's record).
+through a ``ProxyApp``, the forward proxy's spy mode through a
+``Forwarder`` (any origin, per request), and the ``Recorder`` wrapped
+around either journals what went over the wire like any other app's
+exchanges (the forwarder only leaves an upstream's failure on the
+exchange's record).
 """

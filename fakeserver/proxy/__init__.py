@@ -10,9 +10,10 @@ Contents:
 
 - :class:`FakeProxy` (``server``): the proxy's server thread, its routes,
   journal and ``env()``. Under it: ``_routing`` (host to app, the 502 for
-  unrouted hosts), ``_passthrough`` (spy mode), ``_environment`` (the
-  clients' variables), ``_stubfile`` (stubs with full URLs from JSON),
-  ``_urls`` (host and URL spelling).
+  unrouted hosts, and spy mode through the forwarding of ``ProxyApp``),
+  ``_environment`` (the clients' variables), ``_stubfile`` (stubs with
+  full URLs from JSON; ``save_stubs`` writes them with the snapshot
+  writer), ``_urls`` (host and URL spelling).
 - Certificates in pure Python: ``_der`` (ASN.1 DER), ``_ecdsa`` (P-256,
   RFC 6979 signatures), ``_certs`` (the CA and its leaves) and
   ``_authority`` (the CA file, a TLS context per host, their removal).

@@ -22,7 +22,7 @@ from .._matching.diff import differs
 from .._testing import checks
 from ..stubs.app import Stub
 from ._routing import Routes
-from ._urls import URLView, authority, record_host, split_url
+from ._urls import URLView, record_host, split_url
 
 if TYPE_CHECKING:
     from .._matching import ExchangeCriteria
@@ -48,8 +48,8 @@ def expected_url(url: URL) -> URL:
     """
     if url is None or isinstance(url, re.Pattern):
         return url
-    scheme, host, port, rest = split_url(url)
-    return f"{scheme}://{authority(host, port, scheme)}{rest}"
+    origin, rest = split_url(url)
+    return origin.url + rest
 
 
 def _views(requests: Sequence[RecordedRequest]) -> list[RecordedRequest]:

@@ -6,16 +6,16 @@ proxy's connections put each request's origin (scheme, host, port) in
 ``host(name)``, an app given to ``route(name, app)``, or the one routed as
 ``"*"``. A request for any other host is answered ``502 Bad Gateway``
 naming the routed hosts and marked unmatched (so a test fails on it), or,
-in spy mode, handed to the forwarding app for its origin. Like a
-:class:`StubApp`, the table keeps the requests no stub answered, resets
-to what a test class declared, and explains a miss, so the test layers
-treat the two alike. Knows nothing of sockets, TLS or unittest.
+in spy mode, forwarded to its origin by the ``Forwarder`` that
+``ProxyApp`` uses too. Like a :class:`StubApp`, the table keeps the
+requests no stub answered, resets to what a test class declared, and
+explains a miss, so the test layers treat the two alike. Knows nothing of sockets, TLS or unittest.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable, Tuple, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Tuple, cast
 
 from .._http.wire import reason_phrase
 from .._journal.recorder import record_request
@@ -23,15 +23,16 @@ from .._journal.records import RecordedRequest
 from ..stubs.app import Stub, StubApp
 from ._urls import URLView, normalize_host, record_host
 
-__all__ = ["ANY_HOST", "ORIGIN", "Routes", "SavedRoute", "bad_gateway"]
+if TYPE_CHECKING:
+    from .._upstream.forwarding import Forwarder
+
+__all__ = ["ANY_HOST", "ORIGIN", "Routes", "SavedRoute"]
 
 WSGIApp = Callable[..., Iterable[bytes]]
-#: ``forward(scheme, host, port)``: the app passing requests on to that origin.
-Forward = Callable[[str, str, int], WSGIApp]
 #: One route as :meth:`Routes.save` keeps it: the name, its app, and the app's stubs then.
 SavedRoute = Tuple[str, WSGIApp, "list[Stub]"]
 
-#: The environ key holding a request's ``(scheme, host, port)``, set by the proxy.
+#: The environ key holding a request's ``Origin`` (scheme, host, port), set by the proxy.
 ORIGIN = "fakeserver.proxy.origin"
 #: The route name that answers for every host without a route of its own.
 ANY_HOST = "*"
@@ -44,16 +45,15 @@ def _route_name(name: str) -> str:
 class Routes:
     """Host names to WSGI apps, and the WSGI app dispatching on them. Thread-safe.
 
-    You get one as ``FakeProxy.routes``. With *forward*, a request for an
-    unrouted host goes to ``forward(scheme, host, port)`` (one app kept per
-    origin) instead of being refused.
+    You get one as ``FakeProxy.routes``. With a *passthrough* forwarder, a
+    request for an unrouted host is forwarded to its origin instead of
+    being refused.
     """
 
-    def __init__(self, forward: Forward | None = None) -> None:
+    def __init__(self, passthrough: Forwarder | None = None) -> None:
         self._lock = threading.Lock()
         self._apps: dict[str, WSGIApp] = {}
-        self._forward = forward
-        self._forwarders: dict[tuple[str, str, int], WSGIApp] = {}
+        self._passthrough = passthrough
         self._unrouted: list[RecordedRequest] = []
 
     # -- the table -----------------------------------------------------------------
@@ -142,21 +142,18 @@ class Routes:
     # -- serving -------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        scheme, host, port = environ[ORIGIN]
-        app = self.lookup(host)
+        origin = environ[ORIGIN]
+        app = self.lookup(origin.host)
         if app is not None:
             return app(environ, start_response)
-        if self._forward is not None:
-            with self._lock:
-                app = self._forwarders.get((scheme, host, port))
-                if app is None:
-                    app = self._forwarders[scheme, host, port] = self._forward(scheme, host, port)
-            return app(environ, start_response)
+        if self._passthrough is not None:
+            return self._passthrough.forward(environ, start_response, origin)
         request = record_request(environ)
         request.unmatched = True
         with self._lock:
             self._unrouted.append(request)
-        return bad_gateway(start_response, f"{self._no_route(host)}.\n{_how_to_route(host)}")
+        return _bad_gateway(start_response,
+                            f"{self._no_route(origin.host)}.\n{_how_to_route(origin.host)}")
 
     # -- reports -------------------------------------------------------------------
 
@@ -180,7 +177,7 @@ def _how_to_route(host: str) -> str:
             f"or serve an app there: proxy.route({host!r}, app).")
 
 
-def bad_gateway(start_response: Callable[..., Any], detail: str) -> list[bytes]:
+def _bad_gateway(start_response: Callable[..., Any], detail: str) -> list[bytes]:
     """Answer ``502 Bad Gateway`` with *detail* as the plain-text body: no one to pass it on to."""
     status = f"502 {reason_phrase(502)}"
     start_response(status, [("Content-Type", "text/plain; charset=utf-8")])

@@ -34,9 +34,9 @@ def load_url_stubs(path: str | os.PathLike, routes: Routes) -> list[Stub]:
             raise ValueError(f"{where}: request.path must be a full URL such as "
                              "'https://api.github.com/user'")
         try:
-            _, host, _, target = split_url(url)
+            origin, target = split_url(url)
         except ValueError as error:
             raise ValueError(f"{where}: request.path: {error}") from None
-        placed.append((host, {**entry, "request": {**request, "path": target}}))
+        placed.append((origin.host, {**entry, "request": {**request, "path": target}}))
     apps = [routes.host(host) for host, _ in placed]
     return [declare_stub(app, entry) for app, (_, entry) in zip(apps, placed)]

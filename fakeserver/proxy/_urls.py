@@ -4,7 +4,10 @@ Owns the one spelling of each host (lowercase, no trailing dot, IPv6
 without brackets, IDNA for non-ASCII names) and of each URL (no default
 port), so that a route, a stub, an assertion and the journal agree on
 ``https://API.github.com:443/user`` and ``https://api.github.com/user``.
-Knows nothing of sockets, TLS or unittest.
+Authorities are read as the server core reads them (``split_authority``)
+and written as the forwarding writes them (``Origin``), so the wire, the
+passthrough and the proxy's routes agree. Knows nothing of sockets, TLS or
+unittest.
 """
 
 from __future__ import annotations
@@ -14,12 +17,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = [
-    "DEFAULT_PORTS", "URLView", "authority", "normalize_host", "parse_authority", "record_host",
-    "split_url",
-]
+from .._http.target import split_authority
+from .._targets import url_origin
+from .._upstream.pool import DEFAULT_PORTS, Origin
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["URLView", "normalize_host", "parse_authority", "record_host", "split_url"]
 
 _LABELS = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 _MAX_HOST = 253
@@ -44,52 +46,32 @@ def normalize_host(name: str) -> str:
     return host
 
 
-def authority(host: str, port: int, scheme: str) -> str:
-    """*host* and *port* as a URL writes them: IPv6 in brackets, no default port."""
-    shown = f"[{host}]" if ":" in host else host
-    return shown if DEFAULT_PORTS.get(scheme) == port else f"{shown}:{port}"
+def parse_authority(text: str, default_port: int) -> tuple[str, int]:
+    """``host[:port]`` (a CONNECT target, a Host field) as a normalized host and a port.
 
-
-def parse_authority(text: str, default_port: int | None = None) -> tuple[str, int]:
-    """``host:port`` (a CONNECT target or a Host header) as a normalized host and a port.
-
-    Without a port, *default_port* is used; if that is None, ValueError.
+    *default_port* when *text* names none. Raises ValueError for what the
+    server core refuses (see ``split_authority``) or a name that is no host.
     """
-    host, port_text = text, ""
-    if text.startswith("["):
-        closing = text.find("]")
-        if closing < 0:
-            raise ValueError(f"unbalanced brackets in {text!r}")
-        host, rest = text[1:closing], text[closing + 1:]
-        if rest and not rest.startswith(":"):
-            raise ValueError(f"expected host:port, not {text!r}")
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    if port_text:
-        if not (port_text.isdigit() and port_text.isascii() and 0 < int(port_text) < 65536):
-            raise ValueError(f"invalid port in {text!r}")
-        port = int(port_text)
-    elif default_port is None:
-        raise ValueError(f"expected host:port, not {text!r}")
-    else:
-        port = default_port
-    return normalize_host(host), port
+    host, port = split_authority(text)
+    return normalize_host(host), default_port if port is None else port
 
 
-def split_url(url: str) -> tuple[str, str, int, str]:
-    """A full ``http(s)://`` URL as (scheme, normalized host, port, path with its query).
+def split_url(url: str) -> tuple[Origin, str]:
+    """A full ``http(s)://`` URL as its origin (the host normalized) and its path with its query.
 
     Raises ValueError, saying what to write, for anything but a full URL.
     """
     parts = urlsplit(url)
-    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
+    scheme = parts.scheme.lower()
+    try:
+        host, port = split_authority(parts.netloc)
+    except ValueError:
+        host, port = "", None
+    if scheme not in DEFAULT_PORTS or not host:
         raise ValueError(f"expected a full URL such as 'https://api.github.com/user', "
                          f"not {url!r}")
-    scheme = parts.scheme.lower()
-    port = parts.port if parts.port is not None else DEFAULT_PORTS[scheme]
     rest = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return scheme, normalize_host(parts.hostname), port, rest
+    return Origin(scheme, normalize_host(host), port or DEFAULT_PORTS[scheme]), rest
 
 
 def record_host(request: Any) -> str:
@@ -107,8 +89,7 @@ class URLView:
 
     def __init__(self, request: Any) -> None:
         self.request = request
-        parts = urlsplit(request.url)
-        self.target: str = f"{parts.scheme}://{parts.netloc}{request.target}"
+        self.target: str = url_origin(request.url) + request.target
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.request, name)

@@ -3,22 +3,25 @@
 A client told to use the proxy (``proxy.env()``) sends it either
 absolute-form requests (``GET http://host/path``) or, for HTTPS,
 ``CONNECT host:443`` and then TLS. The proxy never connects anywhere
-(except in spy mode): it is the origin server for every host. How one
-connection is served::
+(except in spy mode, through the ``Forwarder`` of ``ProxyApp``): it is the
+origin server for every host. How one connection is served::
 
     ServerThread: accept loop -> a worker thread -> handle_connection(connection)
         serve_connection(connection, _Side(origin=None))    # what the client asks the proxy
             GET http://host/path   -> dispatch: origin taken from the URL (or Host)
             CONNECT host:port      -> the side notes the tunnel and takes the socket
+                                      (the server core has checked both authorities)
         if a tunnel was asked for:
             answer "200 Connection established"
             TLS with the certificate minted for host (ProxyAuthority), unless the
                 client speaks plain HTTP in the tunnel
-            serve_connection(connection, _Side(origin=(scheme, host, port)))
+            serve_connection(connection, _Side(origin=Origin(scheme, host, port)))
                 every request      -> dispatch: origin of the tunnel
     dispatch: puts the origin in environ (url scheme, Host, SERVER_NAME and
         SERVER_PORT, so RecordedRequest.url is https://host/path), then calls
-        proxy.app = Recorder(routes): the host's app, a 502, or passthrough
+        proxy.app = Recorder(routes): the host's app, a 502, or the passthrough
+        Forwarder (kept-alive connections per origin; its 502 and 504 answers
+        leave the error on the exchange's record)
 
 A FakeProxy is an ``AppRunner`` whose connections may turn into tunnels:
 HTTP inside and outside them is served by the same code, the same head
@@ -42,15 +45,19 @@ from .._http.serving import Connection
 from .._http.wire import ClientError, write_head
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
+from .._journal.snapshot import save_snapshot
+from .._targets import request_url
+from .._upstream.forwarding import Forwarder
+from .._upstream.pool import DEFAULT_PORTS, Origin
 from ..stubs.app import Stub, StubApp
 from ._authority import ProxyAuthority
 from ._environment import client_variables, patched_environ
-from ._passthrough import forward
 from ._routing import ORIGIN, Routes
 from ._stubfile import load_url_stubs
-from ._urls import DEFAULT_PORTS, authority, parse_authority, split_url
+from ._urls import parse_authority, split_url
 
 if TYPE_CHECKING:
+    from .._journal.snapshot import SnapshotOptions
     from .._matching import RequestCriteria
 
     if sys.version_info >= (3, 11):
@@ -79,12 +86,23 @@ class FakeProxy(AppRunner):
     there; every exchange is journaled in :attr:`requests`, each with its
     real URL (``RecordedRequest.url``: ``https://api.github.com/user``).
     A request for an unrouted host is answered ``502`` naming the routed
-    ones and counted in :attr:`unmatched`; with ``passthrough=True`` it is
-    forwarded to the real host instead (and journaled too), HTTPS verified
-    with *upstream_ssl_context* (default: the system's trust store). As
-    with ``AppRunner``, the routed apps' exceptions are answered ``500``
-    and kept in :attr:`errors`, and :attr:`app` is what serves each request
-    once its origin is known: the journal around the routes.
+    ones and counted in :attr:`unmatched`. As with ``AppRunner``, the
+    routed apps' exceptions are answered ``500`` and kept in
+    :attr:`errors`, and ``app`` is what serves each request once its
+    origin is known: the journal around the routes.
+
+    With ``passthrough=True`` (spy mode) a request for an unrouted host is
+    forwarded to that host instead, and journaled too, as ``ProxyApp``
+    forwards: kept-alive
+    connections, hop-by-hop headers dropped, HTTPS verified with the
+    system's trust store (read when the proxy is made, so outside another
+    proxy's ``patch_env()``) plus fakeserver's test CA, which vouches for
+    loopback names only, so that a local ``AppRunner(..., tls=True)`` can
+    stand in for a real host. A host that cannot be reached is answered
+    ``502`` (``504`` if it does not answer in time) naming it, the error
+    kept as the exchange's ``RecordedRequest.error``. :meth:`save_stubs`
+    writes the journal as a stub file that :meth:`load_stubs` replays,
+    offline.
 
     HTTPS works through a CA made at first use and valid for a day; clients
     trust it through :attr:`ca_file`, which :meth:`env` and
@@ -93,11 +111,9 @@ class FakeProxy(AppRunner):
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, passthrough: bool = False,
-                 upstream_ssl_context: ssl.SSLContext | None = None,
                  max_body_size: int | None = None) -> None:
-        def upstream(scheme: str, host: str, port: int) -> WSGIApp:
-            return forward(scheme, host, port, ssl_context=upstream_ssl_context)
-        routes = Routes(upstream if passthrough else None)
+        self._passthrough = Forwarder() if passthrough else None
+        routes = Routes(self._passthrough)
         recorder = Recorder(routes)
         super().__init__(recorder, host, port, max_body_size=max_body_size)
         #: Which app answers for which host (``host()``, ``route()`` and the like use it).
@@ -147,13 +163,27 @@ class FakeProxy(AppRunner):
         """
         if url is None:
             raise ValueError("a proxy stub needs a full URL, e.g. 'https://api.github.com/user'")
-        _, host, _, target = split_url(url)
-        return self.routes.host(host).stub(method, target, times=times, priority=priority,
-                                           **criteria)
+        origin, target = split_url(url)
+        return self.routes.host(origin.host).stub(method, target, times=times, priority=priority,
+                                                  **criteria)
 
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file whose ``request.path`` values are full URLs."""
         return load_url_stubs(path, self.routes)
+
+    def save_stubs(self, path: str | os.PathLike, **options: Unpack[SnapshotOptions]) -> int:
+        """Write the journal, every host, as a stub file that :meth:`load_stubs` replays.
+
+        Returns how many entries it has. The file is that of
+        :meth:`Recorder.save_stubs`, with the same options (*match_headers*,
+        *redact_headers*, *redact_query*, *redact_json*, *secrets*), but each
+        ``request.path`` is a full URL (``https://api.github.com/user``),
+        as ``load_stubs`` and ``python -m fakeserver --forward-proxy
+        --stubs FILE`` read it: record hard-coded hosts in spy mode, replay
+        them offline. Waits first for exchanges in progress; raises
+        TypeError for an unknown option.
+        """
+        return save_snapshot(path, self.requests, path_of=request_url, **options)
 
     # -- clients' environment -----------------------------------------------------------
 
@@ -203,24 +233,25 @@ class FakeProxy(AppRunner):
                 return
             if not connection.start_tls(context):
                 return
-        serve_connection(connection, _Side(self, (scheme, host, port)))
+        serve_connection(connection, _Side(self, Origin(scheme, host, port)))
 
     def dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any],
-                 origin: tuple[str, str, int]) -> Iterable[bytes]:
-        """Serve a request for *origin* ``(scheme, host, port)``: its environ, then :attr:`app`."""
-        scheme, host, port = origin
+                 origin: Origin) -> Iterable[bytes]:
+        """Serve a request for *origin*: its environ, then :attr:`app`."""
         environ[ORIGIN] = origin
-        environ["wsgi.url_scheme"] = scheme
-        environ["HTTP_HOST"] = authority(host, port, scheme)
-        environ["SERVER_NAME"], environ["SERVER_PORT"] = host, str(port)
+        environ["wsgi.url_scheme"] = origin.scheme
+        environ["HTTP_HOST"] = origin.authority
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = origin.host, str(origin.port)
         return self.app(environ, start_response)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving (see :meth:`AppRunner.stop`: delays of stubs in progress are cut
-        short first) and remove the CA file."""
+        short first), close the passthrough's idle connections and remove the CA file."""
         try:
             super().stop(timeout)
         finally:
+            if self._passthrough is not None:
+                self._passthrough.close()
             self._authority.close()
 
     def __repr__(self) -> str:
@@ -236,11 +267,11 @@ class _Side:
     in :attr:`tunnel`. Inside a tunnel, every request is for its *origin*.
     """
 
-    def __init__(self, proxy: FakeProxy, origin: tuple[str, str, int] | None) -> None:
+    def __init__(self, proxy: FakeProxy, origin: Origin | None) -> None:
         self.proxy = proxy
         self.origin = origin
-        self.address = proxy.address if origin is None else (origin[1], origin[2])
-        self.url_scheme = "http" if origin is None else origin[0]
+        self.address = proxy.address if origin is None else (origin.host, origin.port)
+        self.url_scheme = "http" if origin is None else origin.scheme
         self.max_body_size = proxy.max_body_size
         self.app: WSGIApp = self._serve
         #: The ``(host, port)`` of a CONNECT, once one was asked for.
@@ -253,8 +284,8 @@ class _Side:
         if self.origin is not None:
             return self.proxy.dispatch(environ, start_response, self.origin)
         try:
-            if environ["REQUEST_METHOD"] == "CONNECT":
-                self.tunnel = parse_authority(environ["RAW_URI"])
+            if environ["REQUEST_METHOD"] == "CONNECT":  # the core made sure it names a port
+                self.tunnel = parse_authority(environ["RAW_URI"], DEFAULT_PORTS["https"])
                 environ["fakeserver.take_socket"]()  # the tunnel is served after this exchange
                 return []
             origin = _origin_of(environ)
@@ -263,18 +294,19 @@ class _Side:
         return self.proxy.dispatch(environ, start_response, origin)
 
 
-def _origin_of(environ: dict[str, Any]) -> tuple[str, str, int]:
-    """The origin a request to the proxy is for: its absolute URL's, else its Host header's."""
-    target = environ.get("RAW_URI", "")
-    if target.startswith(("http://", "https://")):
-        scheme, host, port, _ = split_url(target)
-        return scheme, host, port
-    host_header = environ.get("HTTP_HOST")
-    if not host_header:
+def _origin_of(environ: dict[str, Any]) -> Origin:
+    """The origin a request to the proxy is for: its absolute URL's, else its Host header's.
+
+    The server core has checked both, and put the URL's authority in ``HTTP_HOST``.
+    """
+    target = environ["RAW_URI"]
+    authority = environ.get("HTTP_HOST")
+    if not authority:
         raise ValueError(f"a proxy needs an absolute URL such as http://example.com/ or a "
                          f"Host header, not {target!r} alone")
-    host, port = parse_authority(host_header, DEFAULT_PORTS["http"])
-    return "http", host, port
+    scheme = "https" if target[:8].lower() == "https://" else "http"
+    host, port = parse_authority(authority, DEFAULT_PORTS[scheme])
+    return Origin(scheme, host, port)
 
 
 def _peek(connection: Connection) -> bytes:

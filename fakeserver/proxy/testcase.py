@@ -26,6 +26,7 @@ from ._routing import Routes, SavedRoute
 from .server import FakeProxy
 
 if TYPE_CHECKING:
+    from .._journal.snapshot import SnapshotOptions
     from .._matching import ExchangeCriteria, RequestCriteria
 
     if sys.version_info >= (3, 11):
@@ -124,6 +125,11 @@ class FakeProxyTestCase(ServedRequests, MixinBase):
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare this test's stubs from a JSON file whose paths are full URLs."""
         return self.proxy.load_stubs(path)
+
+    def saveStubs(self, path: str | os.PathLike, **options: Unpack[SnapshotOptions]) -> int:
+        """Write this test's exchanges, every host, as a stub file that :meth:`load_stubs`
+        replays (see :meth:`FakeProxy.save_stubs`); returns how many entries it has."""
+        return self.proxy.save_stubs(path, **options)
 
     # -- assertions ---------------------------------------------------------------
 

@@ -9,10 +9,12 @@ import tempfile
 import unittest
 from typing import Any
 
-from fakeserver import AppRunner, client_ssl_context
+from fakeserver import AppRunner
+from fakeserver._upstream.forwarding import UpstreamError
 from fakeserver.proxy import FakeProxy
 from tests.proxy.support import ProxyTestCase, fetch, plain, tunnel
 from tests.support import CapturedWarnings, echo_app, failing_app
+from tests.support.upstreams import describe_app, serve, unused_port
 
 
 class RoutingTest(ProxyTestCase):
@@ -87,6 +89,10 @@ class RoutingTest(ProxyTestCase):
         with self.assertRaisesRegex(ValueError, r"^expected a full URL such as "
                                                 r"'https://api.github.com/user', not '/user'$"):
             self.proxy.stub("GET", "/user")
+        for url in ("https://ann@api.github.com/user", "https://api.github.com:0/user"):
+            with self.assertRaisesRegex(ValueError, rf"^expected a full URL such as "
+                                                    rf"'https://api.github.com/user', not '{url}'$"):
+                self.proxy.stub("GET", url)
         with self.assertRaisesRegex(ValueError, r"^not a host name: 'a b'$"):
             self.proxy.host("a b")
         with self.assertRaisesRegex(TypeError, "must be a WSGI callable, not 'app'"):
@@ -133,7 +139,8 @@ class RoutingTest(ProxyTestCase):
 
 
 class PassthroughTest(unittest.TestCase):
-    """Spy mode, against local upstreams (this machine reaches no other)."""
+    """Spy mode, against local upstreams (this machine reaches no other; the bundled CA,
+    which the forwarding trusts beside the system's, vouches for ``localhost``)."""
 
     def start(self, *servers: Any) -> None:
         for server in servers:
@@ -142,7 +149,7 @@ class PassthroughTest(unittest.TestCase):
 
     def test_https_to_an_unrouted_host_reaches_it(self) -> None:
         upstream = AppRunner(echo_app, "127.0.0.1", tls=True)
-        proxy = FakeProxy(passthrough=True, upstream_ssl_context=client_ssl_context())
+        proxy = FakeProxy(passthrough=True)
         self.start(upstream, proxy)
         proxy.stub("GET", "https://faked.example/").respond(text="faked")
         connection = tunnel(proxy, "localhost", upstream.address[1])
@@ -170,8 +177,41 @@ class PassthroughTest(unittest.TestCase):
         upstream.stop()
         status, body = fetch(connection, upstream.url + "/p")
         self.assertEqual(status, 502)
-        self.assertRegex(body.decode(), rf"^502 Bad Gateway: could not reach {upstream.url}: ")
-        self.assertTrue(warnings.wait_for(f"passthrough to {upstream.url} failed"))
+        self.assertRegex(body.decode(),
+                         rf"^502 Bad Gateway: cannot reach upstream {upstream.url}: ")
+        self.assertTrue(warnings.wait_for(f"GET /p: cannot reach upstream {upstream.url}"))
+
+    def test_forwarding_keeps_connections_alive_and_drops_hop_by_hop_fields(self) -> None:
+        upstream = serve(self, describe_app, tls=True, record=True)
+        proxy = FakeProxy(passthrough=True)
+        self.start(proxy)
+        connection = tunnel(proxy, "localhost", upstream.address[1])
+        self.addCleanup(connection.close)
+        for _ in range(2):
+            connection.request("GET", "/x", headers={"Connection": "X-Private", "X-Private": "1"})
+            response = connection.getresponse()
+            self.assertEqual((response.status, response.read()[:1]), (200, b"{"))
+        first, second = upstream.app.requests  # type: ignore[attr-defined]
+        self.assertEqual(first.client_address, second.client_address)
+        self.assertEqual((first.headers.get("X-Private"), first.headers.get("Connection")),
+                         (None, None))
+
+    def test_an_unreachable_host_is_a_502_naming_it_with_the_error_recorded(self) -> None:
+        port = unused_port()
+        proxy = FakeProxy(passthrough=True)
+        self.start(proxy)
+        connection = tunnel(proxy, "localhost", port)
+        self.addCleanup(connection.close)
+        with self.assertLogs("fakeserver", "WARNING"):
+            status, body = fetch(connection, "/x")
+        self.assertEqual(status, 502)
+        [request] = proxy.requests
+        self.assertIsInstance(request.error, UpstreamError)
+        self.assertIsInstance(request.error.__cause__, ConnectionRefusedError)
+        self.assertTrue(str(request.error).startswith(
+            f"cannot reach upstream https://localhost:{port}: "), request.error)
+        self.assertEqual(body.decode(), f"502 Bad Gateway: {request.error}\n")
+        self.assertEqual((proxy.unmatched, proxy.errors), ([], []))
 
 
 if __name__ == "__main__":

@@ -115,6 +115,12 @@ class PlainHTTPTest(ProxyTestCase):
             "SERVER_PORT": "80", "PATH_INFO": "/p", "QUERY_STRING": "q=1"})
         self.assertEqual(self.proxy.requests[0].url, "http://example.com/p?q=1")
 
+    def test_the_scheme_of_an_absolute_url_is_read_in_any_case(self) -> None:
+        self.proxy.route("example.com", origin_app)
+        status, body = fetch(self.connection(plain(self.proxy)), "HTTPS://Example.COM:8443/p")
+        self.assertEqual((status, json.loads(body)["wsgi.url_scheme"]), (200, "https"))
+        self.assertEqual(self.proxy.requests[0].url, "https://example.com:8443/p")
+
     def test_bodies_and_keep_alive(self) -> None:
         self.proxy.route("echo.example", echo_app)
         connection = self.connection(plain(self.proxy))

@@ -129,7 +129,8 @@ class HostTest(StrictCase):
                      "more than one Host header field")
 
     def test_invalid_host_values(self) -> None:
-        for value in (b"a b", b"a/b", b"user@a", b"a:80x", b"[::1", b"a%zz", b"a:b:c"):
+        for value in (b"a b", b"a/b", b"user@a", b"a:80x", b"[::1", b"a%zz", b"a:b:c",
+                      b"a:0", b"a:65536", b"a:" + b"0" * 10 + b"80", b"[zz]"):
             with self.subTest(value=value):
                 self.refused(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n", 400,
                              f"invalid Host {value.decode()!r}")
@@ -165,6 +166,7 @@ class TargetTest(StrictCase):
         for target, detail in ((b"ftp://h/p", "unsupported scheme in request target 'ftp://h/p'"),
                                (b"http://u@h/p", "user information in request target"),
                                (b"http:///p", "invalid host in request target"),
+                               (b"http://h:0/p", "invalid host in request target 'http://h:0/p'"),
                                (b"http://h#f", "invalid request target"),
                                (b"p", "invalid request target 'p'"),
                                (b"h:80", "invalid request target 'h:80'"),
@@ -177,7 +179,8 @@ class TargetTest(StrictCase):
         self.assertIn(b"'PATH_INFO': '*'", response)
 
     def test_connect_takes_host_and_port_only(self) -> None:
-        for target in (b"/p", b"h", b"h:", b"http://h:80/"):
+        for target in (b"/p", b"h", b"h:", b"http://h:80/", b"443", b"h:0", b"h:65536",
+                       b"[zz]:443"):
             with self.subTest(target=target):
                 self.refused(b"CONNECT " + target + b" HTTP/1.1\r\nHost: h\r\n\r\n", 400,
                              f"CONNECT target {target.decode()!r} is not host:port")
