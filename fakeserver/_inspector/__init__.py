@@ -15,6 +15,8 @@
   its numbered, bounded journal) and the package index as JSON.
 - ``bodies``: what of a body is shown and how it goes into JSON, in
   bounded memory however large it is.
+- ``scenarios``: ``/__fakeserver__/scenarios``, reading, moving and
+  resetting the scenarios of the stubs served.
 - ``static/``: the page itself (HTML, CSS, JavaScript), package data
   served by the inspector: no CDN, no build step.
 """

@@ -27,6 +27,7 @@ from .events import Changes, Cursor, event_stream
 from .exchanges import contains_words, details, exchange_json, summary, uploaded_files
 from .hosts import host_allowed
 from .mail import MailLog, message_details, message_part, message_summary
+from .scenarios import serve_scenarios
 from .uploads import uploads_json
 
 __all__ = ["PREFIX", "InspectorApp", "inspected"]
@@ -140,6 +141,9 @@ class InspectorApp:
                          [("Location", location)])
         method = environ["REQUEST_METHOD"]
         parts = path[1:].split("/")
+        if parts[0] == "scenarios":
+            app = self.recorder.app if self.recorder is not None else None
+            return serve_scenarios(app, PREFIX + "/scenarios", environ, start_response)
         try:
             if method == "DELETE" and parts in (["requests"], ["messages"]):
                 self._clear(parts[0])

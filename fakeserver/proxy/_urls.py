@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._http.target import split_authority
+from .._targets import url_origin
 from .._upstream.pool import DEFAULT_PORTS, Origin
 
-__all__ = ["URLView", "normalize_host", "parse_authority", "record_host", "split_url",
-           "url_path"]
+__all__ = ["URLView", "normalize_host", "parse_authority", "record_host", "split_url"]
 
 _LABELS = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 _MAX_HOST = 253
@@ -79,32 +79,17 @@ def record_host(request: Any) -> str:
     return normalize_host(urlsplit(request.url).hostname or "")
 
 
-def url_path(request: Any) -> str:
-    """A recorded request's path after its scheme and host: ``https://api.github.com/user``.
-
-    How the proxy's stub files and checks spell a path.
-    """
-    return _origin_url(request) + request.path
-
-
-def _origin_url(request: Any) -> str:
-    parts = urlsplit(request.url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 class URLView:
-    """A recorded request whose ``target`` starts with its scheme and host.
+    """A recorded request whose ``target`` starts with its scheme and host, as reports show it.
 
-    With ``whole_path=True`` its ``path`` does too, so that the request
-    checks compare whole URLs; otherwise ``path`` stays the path (as stubs
-    match it) and only the reports show the host. Everything else is the
-    request's own. You get one from the proxy's checks and reports.
+    Everything else is the request's own: its ``path`` too, which stubs
+    match, while the request checks compare a full URL with its ``url``.
+    You get one from the proxy's checks and reports.
     """
 
-    def __init__(self, request: Any, *, whole_path: bool) -> None:
+    def __init__(self, request: Any) -> None:
         self.request = request
-        self.target: str = _origin_url(request) + request.target
-        self.path: str = url_path(request) if whole_path else request.path
+        self.target: str = url_origin(request.url) + request.target
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.request, name)

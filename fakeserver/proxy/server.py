@@ -46,6 +46,7 @@ from .._http.wire import ClientError, write_head
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
 from .._journal.snapshot import save_snapshot
+from .._targets import request_url
 from .._upstream.forwarding import Forwarder
 from .._upstream.pool import DEFAULT_PORTS, Origin
 from ..stubs.app import Stub, StubApp
@@ -53,7 +54,7 @@ from ._authority import ProxyAuthority
 from ._environment import client_variables, patched_environ
 from ._routing import ORIGIN, Routes
 from ._stubfile import load_url_stubs
-from ._urls import parse_authority, split_url, url_path
+from ._urls import parse_authority, split_url
 
 if TYPE_CHECKING:
     from .._journal.snapshot import SnapshotOptions
@@ -68,6 +69,7 @@ __all__ = ["FakeProxy"]
 
 logger = logging.getLogger("fakeserver")
 
+#: A WSGI app: ``app(environ, start_response)`` returning the body's pieces.
 WSGIApp = Callable[..., Iterable[bytes]]
 
 #: RFC 9110 9.3.6: a 2xx answer to CONNECT has no framing fields; the tunnel follows.
@@ -181,7 +183,7 @@ class FakeProxy(AppRunner):
         them offline. Waits first for exchanges in progress; raises
         TypeError for an unknown option.
         """
-        return save_snapshot(path, self.requests, path_of=url_path, **options)
+        return save_snapshot(path, self.requests, path_of=request_url, **options)
 
     # -- clients' environment -----------------------------------------------------------
 
