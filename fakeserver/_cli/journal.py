@@ -19,7 +19,6 @@ from .._inspector.bodies import Message
 from .._inspector.mail import header_items, part_text
 from .._journal.bodies import text_or_none
 from .._journal.records import RecordedRequest
-from ..smtp.parsing import text_charset
 from ..smtp.server import ReceivedMessage
 from .printing import printable
 

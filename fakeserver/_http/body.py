@@ -150,6 +150,20 @@ class _StreamReader(BodyReader):
         except OSError as error:
             raise ClientError(0, f"connection lost while reading the body: {error}") from error
 
+    def _read_some(self, size: int) -> bytes:
+        return self._take(self._rfile.read, size)
+
+    def _readline_some(self, size: int) -> bytes:
+        return self._take(self._rfile.readline, size)
+
+    def _read1_some(self, size: int) -> bytes:
+        return self._take(self._rfile.read1, size)
+
+    def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
+        """Up to *size* bytes of this body by *method* of the stream (``read``, ``readline``,
+        ``read1``); b"" at its end."""
+        raise NotImplementedError
+
 
 class ContentLengthReader(_StreamReader):
     """A body of exactly ``Content-Length`` bytes."""
@@ -162,15 +176,6 @@ class ContentLengthReader(_StreamReader):
     @property
     def left(self) -> int:
         return self._remaining
-
-    def _read_some(self, size: int) -> bytes:
-        return self._take(self._rfile.read, size)
-
-    def _readline_some(self, size: int) -> bytes:
-        return self._take(self._rfile.readline, size)
-
-    def _read1_some(self, size: int) -> bytes:
-        return self._take(self._rfile.read1, size)
 
     def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
         if self._remaining <= 0:
@@ -196,15 +201,6 @@ class ChunkedReader(_StreamReader):
     @property
     def left(self) -> int | None:
         return 0 if self._done else None
-
-    def _read_some(self, size: int) -> bytes:
-        return self._take(self._rfile.read, size)
-
-    def _readline_some(self, size: int) -> bytes:
-        return self._take(self._rfile.readline, size)
-
-    def _read1_some(self, size: int) -> bytes:
-        return self._take(self._rfile.read1, size)
 
     def _take(self, method: Callable[[int], bytes], size: int) -> bytes:
         if self._chunk_left == 0 and not self._next_chunk():

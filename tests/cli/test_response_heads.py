@@ -6,22 +6,16 @@ server may send becomes a 500, and the printout names the error.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import unittest
 
 from tests.cli.test_cli import CLI, get
+from tests.support import json_file
 
 
 class ResponseHeadTest(unittest.TestCase):
     def test_a_stub_file_s_invalid_head_is_an_app_error(self) -> None:
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        path = os.path.join(directory.name, "stubs.json")
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump([{"request": {"method": "GET", "path": "/split"},
-                        "response": {"text": "cut", "headers": {"Content-Length": "-1"}}}], file)
+        path = json_file(self, [{"request": {"method": "GET", "path": "/split"},
+                                 "response": {"text": "cut", "headers": {"Content-Length": "-1"}}}])
         cli = CLI(self, "--port", "0", "--stubs", path)
         _, _, port = cli.serving()
         self.assertEqual(get(f"http://127.0.0.1:{port}/split"),

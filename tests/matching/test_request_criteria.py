@@ -191,7 +191,7 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
         with self.assertRaises(self.failureException) as caught:
             self.assertRequested("/h", host="api.example.com:1")
         self.assertEqual(str(caught.exception).splitlines()[2:], [
-            f"  GET /h              host 'api.example.com' != 'api.example.com:1'",
+            "  GET /h              host 'api.example.com' != 'api.example.com:1'",
             f"  GET /h              host 'api.example.com:{port}' != 'api.example.com:1'",
             "  GET /h              host '[::1]:8080' != 'api.example.com:1'",
             f"  GET /h              host '127.0.0.1:{port}' != 'api.example.com:1'",

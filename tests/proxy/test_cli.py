@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import re
 import shlex
 import signal
 import ssl
-import tempfile
 import unittest
 import urllib.request
 
 from tests.cli import test_cli as cli_tests
 from tests.cli.test_cli import CLI, TIMEOUT
+from tests.support import json_file
 
 
 def exports(lines: list[str]) -> dict[str, str]:
@@ -51,15 +50,10 @@ def through(env: dict[str, str], url: str) -> tuple[int, bytes]:
 
 class ForwardProxyCLITest(unittest.TestCase):
     def write_stubs(self) -> str:
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        path = os.path.join(directory.name, "stubs.json")
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump([{"request": {"method": "GET", "path": "https://api.github.com/user"},
-                        "response": {"json": {"login": "ann"}}},
-                       {"request": {"path": "http://example.com/x"},
-                        "response": {"text": "plain"}}], file)
-        return path
+        return json_file(self, [{"request": {"method": "GET", "path": "https://api.github.com/user"},
+                                 "response": {"json": {"login": "ann"}}},
+                                {"request": {"path": "http://example.com/x"},
+                                 "response": {"text": "plain"}}])
 
     def test_stubs_exports_and_printout(self) -> None:
         cli = CLI(self, "--forward-proxy", "--port", "0", "--stubs", self.write_stubs())

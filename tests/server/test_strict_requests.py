@@ -13,7 +13,8 @@ import unittest
 from typing import Any, Callable
 
 from fakeserver import AppRunner, Recorder
-from tests.support import echo_app, exchange, read_until_closed, status_of
+from tests.server.test_gateway import ServerCase
+from tests.support import exchange, read_until_closed, status_of
 
 CRLF = b"\r\n"
 
@@ -31,16 +32,7 @@ def _ignoring_app(environ: dict[str, Any], start_response: Callable[..., Any]) -
     return [b"no"]
 
 
-class StrictCase(unittest.TestCase):
-    app: Callable[..., Any] = staticmethod(echo_app)
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.runner = AppRunner(cls.app)
-        cls.runner.start()
-        cls.addClassCleanup(cls.runner.stop)
-
+class StrictCase(ServerCase):
     def tearDown(self) -> None:
         self.assertEqual(self.runner.errors, [])
 

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import unittest
 
-from fakeserver import CA_FILE, AppRunner, ProxyApp, Recorder
+from fakeserver import CA_FILE, ProxyApp, Recorder
 from fakeserver._upstream.forwarding import UpstreamError, _relocated
 from fakeserver._upstream.pool import Origin
 from tests.support import import_extra, read_body
