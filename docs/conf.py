@@ -40,9 +40,10 @@ nitpick_ignore_regex = [
               r"unittest|logging|subprocess|pathlib|urllib)(\..*)?"),
     ("py:.*", r"_pytest\..*|pytest\..*|pluggy\..*"),
     # Type variables (``def start(self: _Handle) -> _Handle``) have no page.
-    ("py:class", r"fakeserver\..*\._[A-Z]\w*"),
+    ("py:(class|obj)", r"fakeserver\..*\._[A-Z]\w*"),
     # Private types in the constructor of Stub, which users never call.
-    ("py:class", r"fakeserver\._matching\.(Expectation|Mismatch)"),
+    ("py:class", r"fakeserver\._matching\.(\w+\.)?(Expectation|Mismatch)"),
+    ("py:class", r"fakeserver\.stubs\.scenarios\.ScenarioRule"),
 ]
 
 # The pytest plugin is documented without pytest installed: its decorators

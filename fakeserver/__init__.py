@@ -11,6 +11,8 @@ underscore marks what is private. The tree has one folder per feature:
   exchange as :class:`RecordedRequest` and :class:`RecordedResponse`, with
   form fields and :class:`UploadedFile` parts.
 - ``_matching/``: expected vs recorded, near misses ranked and worded.
+- ``_targets.py``: the path and method arguments refused when swapped or
+  without their ``/``, with what to write instead.
 - ``match.py``: the value matchers (``match.regex(...)``, ``match.ANY``,
   ``match.json_contains(...)``, ...), imported as ``from fakeserver import match``.
 - ``_testing/``: the assertions and failure reports shared by unittest and

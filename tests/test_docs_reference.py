@@ -20,10 +20,17 @@ import unittest
 import urllib.request
 from typing import Any
 
-from fakeserver import AppRunner, RecordedRequest, RecordedResponse, Recorder, UploadedFile
+from fakeserver import (
+    AppRunner, RecordedRequest, RecordedResponse, Recorder, ServerTestCase, Stub, StubApp,
+    UploadedFile,
+)
 from fakeserver.__main__ import build_parser
-from fakeserver.pypi import DistributionFile
-from fakeserver.smtp import ReceivedMessage
+from fakeserver._testing.handle import FakeServer
+from fakeserver.pypi import DistributionFile, PackageIndexTestCase
+from fakeserver.proxy import FakeProxyHandle, FakeProxyTestCase
+from fakeserver.pypi.handle import FakePackageIndex
+from fakeserver.smtp import ReceivedMessage, SMTPServerTestCase
+from fakeserver.smtp.handle import FakeSMTPServer
 from tests.support import echo_app, import_extra
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -137,6 +144,16 @@ class ReferenceTest(unittest.TestCase):
                           if full.rpartition(".")[2] == cls.__name__)
             with self.subTest(cls=cls.__name__):
                 self.assertEqual(public_attributes(cls, instance) - listed, set())
+
+    def test_every_method_of_the_test_facing_classes_is_listed(self) -> None:
+        entries = reference_entries()
+        for cls in (ServerTestCase, SMTPServerTestCase, PackageIndexTestCase, FakeProxyTestCase,
+                    FakeServer, FakePackageIndex, FakeSMTPServer, FakeProxyHandle, StubApp, Stub):
+            listed = next(members for full, members in entries.items()
+                          if full.rpartition(".")[2] == cls.__name__)
+            own = {name for name in vars(cls) if not name.startswith("_")}
+            with self.subTest(cls=cls.__name__):  # unittest's hooks are not ours to document
+                self.assertEqual(own - listed - {"setUp", "setUpClass"}, set())
 
     def test_sphinx_builds_cleanly_and_lists_every_option(self) -> None:
         import_extra("sphinx")

@@ -6,7 +6,7 @@ import json
 import textwrap
 import unittest
 
-from fakeserver import ServerTestCase, StubApp, match
+from fakeserver import ServerTestCase, StubApp, demo_app, match
 from tests.support import call, failure_message, import_extra
 
 ORDER = {"id": 41, "customer": {"name": "Ann", "vip": True},
@@ -121,6 +121,8 @@ class StubMatchersTest(ServerTestCase, unittest.TestCase):
 
 class AssertionMatchersTest(ServerTestCase, unittest.TestCase):
     """Matchers in assertRequested and assertNotRequested, and their failure texts."""
+
+    app = demo_app
 
     def setUp(self) -> None:
         super().setUp()

@@ -47,7 +47,7 @@ def make_forward_proxy(args: argparse.Namespace, parser: argparse.ArgumentParser
         document = exchange_json(request)
         document["url"] = request.url
         # The view stands in for the request, so that its first line shows the whole URL.
-        output.record(format_exchange(cast(RecordedRequest, URLView(request, whole_path=False))),
+        output.record(format_exchange(cast(RecordedRequest, URLView(request))),
                       document)
 
     proxy.app = InspectorApp(proxy.recorder, on_exchange)

@@ -34,6 +34,8 @@ Who owns what, and what it must not know:
 - ``gateway``: WSGI on one connection (PEP 3333); not accepting, not threads.
 - ``runner``: :class:`AppRunner`, what it asks of an app beyond WSGI
   (:class:`Interruptible`), and the per-process server.
+- ``watch``: an app's waits, cut short by ``stop()`` or by its client
+  leaving (:class:`Interrupt`, :class:`ClientDisconnected`).
 
 Nothing here knows unittest, pytest or recording. Everything is private:
 ``fakeserver`` re-exports what users need.

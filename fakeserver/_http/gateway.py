@@ -3,10 +3,11 @@
 Owns the request loop of a single client connection: persistent
 connections, the environ and ``wsgi.input`` of each request, ``Expect:
 100-continue``, ``start_response`` and the write callable, draining what the
-app left unread, a clear 4xx answer to malformed input and a 500 to a
-failing app. How each response is framed is decided by :class:`Framing`,
-and every head is checked and rendered by ``wire``. Knows nothing of
-sockets being accepted, of threads, of recording or of unittest.
+app left unread, a clear 4xx answer to malformed input, a 500 to a failing
+app, and nothing more to a client the app saw leave (``ClientDisconnected``).
+How each response is framed is decided by :class:`Framing`, and every head
+is checked and rendered by ``wire``. Knows nothing of sockets being
+accepted, of threads, of recording or of unittest.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .body import BodyReader, ChunkedReader, ContentLengthReader, EmptyReader
 from .framing import AppHead, Framing, render_head
 from .serving import Connection
 from .target import check_host, split_target
+from .watch import ClientDisconnected
 from .wire import (
     ClientError, RequestHead, content_length, read_head, send_error, tokens, write_head,
 )
@@ -158,6 +160,10 @@ class _Exchange:
             self._run_app(environ)
         except ClientError as error:
             return self._refuse(error)
+        except ClientDisconnected as error:  # the app saw the client leave while it waited
+            logger.info("client %s left during %s %s: %s", _peer(self.connection), method, target,
+                        error)
+            return False
         except Exception as error:
             if self.client_gone:  # our write failed; an app's own ConnectionError is its error
                 logger.warning("client %s went away during %s %s: %s",
@@ -217,6 +223,8 @@ class _Exchange:
             "wsgi.input_terminated": True,
             "fakeserver.headers": headers,
             "fakeserver.take_socket": self._take_socket,
+            # To watch for the client leaving (see watch.Interrupt), never to read or write.
+            "fakeserver.client_socket": self.connection.sock,
         }
         length_field = transfer_encoding = None
         connection_tokens = expect = ""

@@ -45,7 +45,17 @@ class Interruptible(Protocol):
 
 
 def demo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-    """The app served when none is given: ``Hello world!`` and the request line."""
+    """The app served when none is given: ``Hello world!`` and the request line.
+
+    It reads the request body first, so that a client waiting for ``100
+    Continue`` sends it, and a :class:`Recorder` around it keeps it.
+    """
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):  # fakeserver's: chunked bodies end too
+        while stream.read(65536):
+            pass
+    elif environ.get("CONTENT_LENGTH"):  # PEP 3333: never read past it
+        stream.read(int(environ["CONTENT_LENGTH"]))
     body = "Hello world!\n\n{} {}\n".format(
         environ["REQUEST_METHOD"], environ.get("RAW_URI", environ["PATH_INFO"])).encode("latin-1")
     start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])

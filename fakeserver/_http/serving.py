@@ -427,7 +427,11 @@ class _Shortage:
 
 
 def _bind(host: str, port: int, backlog: int) -> socket.socket:
-    """Return a listening TCP socket for *host* (IPv4 or IPv6 literal or name)."""
+    """Return a listening TCP socket for *host* (IPv4 or IPv6 literal or name).
+
+    Raises OSError naming ``host:port`` (as its ``filename``) when the
+    address cannot be bound, e.g. a port in use.
+    """
     if not isinstance(port, int) or not 0 <= port <= 65535:
         # getaddrinfo would take 70000 as 70000 % 65536 and bind another port.
         raise ValueError(f"port must be an int from 0 to 65535 (0: any free port), not {port!r}")
@@ -438,6 +442,9 @@ def _bind(host: str, port: int, backlog: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(sockaddr)
         sock.listen(backlog)
+    except OSError as error:  # "Address already in use" alone does not say which
+        sock.close()
+        raise type(error)(error.errno, error.strerror, f"{format_url_host(host)}:{port}") from None
     except BaseException:
         sock.close()
         raise

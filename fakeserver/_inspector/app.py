@@ -19,6 +19,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qs
 
+from .._cli.scenarios import is_scenarios_path, serve_scenarios
 from .._journal.recorder import RECORD_KEY, Recorder
 from .._journal.records import RecordedRequest, RecordedResponse
 from .._journal.snapshot import render_entries, snapshot_entries
@@ -134,6 +135,9 @@ class InspectorApp:
                          f"The inspector answers only requests for localhost or this server's "
                          f"address, not Host: {environ.get('HTTP_HOST')!r} (a DNS rebinding "
                          f"defence).\n")
+        if is_scenarios_path(environ["PATH_INFO"]):
+            recorded = self.recorder.app if self.recorder is not None else None
+            return serve_scenarios(recorded, environ, start_response)
         if path == "":
             location = environ.get("SCRIPT_NAME", "") + PREFIX + "/"
             return _text(start_response, "301 Moved Permanently", location + "\n",

@@ -141,6 +141,19 @@ class Recorder:
             request.close()
         self._changed()
 
+    def wait_for(self, ready: Callable[[list[RecordedRequest]], bool], timeout: float) -> bool:
+        """Block until ``ready(finished)`` is true, or *timeout* seconds pass; return its last value.
+
+        *finished* lists the journal's completed exchanges, oldest first.
+        It is checked at once and again each time an exchange completes (no
+        polling interval), while holding the lock that completion takes:
+        *ready* must be quick and must not wait on the server. Thread-safe.
+        """
+        with self._completion:
+            return self._completion.wait_for(
+                lambda: ready([request for request in self.requests if request.completed]),
+                timeout)
+
     def settle(self, timeout: float = 1.0) -> list[RecordedRequest]:
         """Wait (up to *timeout* in all) for exchanges in progress; return the journal.
 

@@ -213,7 +213,7 @@ class RecordedRequest(_Message):
 
     @property
     def form(self) -> dict[str, list[str]]:
-        """Fields of an urlencoded or multipart body (files are in :attr:`files`).
+        """Fields of an urlencoded or multipart body: each a list of values (files: :attr:`files`).
 
         Raises ValueError, saying which, for a field in a charset Python does
         not know.
@@ -222,8 +222,27 @@ class RecordedRequest(_Message):
 
     @property
     def files(self) -> dict[str, list[UploadedFile]]:
-        """The file parts of a multipart body, by field name (raises as :attr:`form` does)."""
+        """The file parts of a multipart body, by field name: each a list, as a field may repeat.
+
+        Raises as :attr:`form` does.
+        """
         return self._form_and_files[1]
+
+    def file(self, name: str) -> UploadedFile:
+        """The one file uploaded as field *name*.
+
+        Raises KeyError naming the fields that carry files when none is
+        *name*, and ValueError when several files share it (they are all in
+        ``files[name]``).
+        """
+        found = self.files.get(name, [])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ValueError(f"{len(found)} files were uploaded as {name!r}; "
+                             f"take them from files[{name!r}]")
+        present = ", ".join(map(repr, self.files)) or "none"
+        raise KeyError(f"no file was uploaded as {name!r}; fields with files: {present}")
 
     @functools.cached_property
     def _form_and_files(self) -> tuple[Fields, Files]:

@@ -34,10 +34,12 @@ from .diff import Mismatch
 from .diff import plural
 from .diff import shorten
 from .report import ReportStyle
+from .report import count_met
 from .report import format_report
 from .report import rank
 from .report import rank_by
 from .report import tally
+from .report import within
 from .request_criteria import ExchangeCriteria
 from .request_criteria import PathSpec
 from .request_criteria import RequestCriteria
@@ -51,6 +53,7 @@ __all__ = [
     "PathSpec",
     "ReportStyle",
     "RequestCriteria",
+    "count_met",
     "equal",
     "format_report",
     "plural",
@@ -59,4 +62,5 @@ __all__ = [
     "request_expectation",
     "shorten",
     "tally",
+    "within",
 ]

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .criteria import Expectation
 from .diff import Mismatch, plural
 
-__all__ = ["ReportStyle", "format_report", "rank", "rank_by", "tally"]
+__all__ = ["ReportStyle", "count_met", "format_report", "rank", "rank_by", "tally", "within"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
@@ -26,6 +26,16 @@ def tally(matching: int, total: int, noun: str, empty: str) -> str:
     if total == 0:
         return empty
     return f"{matching} of {plural(total, noun)} {'matches' if matching == 1 else 'match'}."
+
+
+def count_met(matching: int, count: int | None) -> bool:
+    """Whether *matching* records satisfy a check asking for exactly *count* (None: at least one)."""
+    return matching == count if count is not None else matching > 0
+
+
+def within(waited: float | None) -> str:
+    """`` within 0.5s``, for the headline of a check that waited *waited* seconds; else ``""``."""
+    return f" within {waited:g}s" if waited is not None else ""
 
 
 def rank(expectation: Expectation, records: Iterable[Any]) -> list[tuple[Any, list[Mismatch]]]:

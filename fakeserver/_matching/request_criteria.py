@@ -12,8 +12,9 @@ import base64
 import re
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypedDict, Union
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
+from .._targets import is_url, url_origin
 from .criteria import (
     Criterion, Expectation, equal, json_criterion, path_criterion, predicate_criterion, subset,
 )
@@ -35,8 +36,9 @@ __unittest = True  # hide this module's frames from test failure tracebacks
 
 
 #: What a request's path is matched with: a string (``"/items?page=2"`` also
-#: requires the query), a ``/items/{id}`` template, a compiled regex (matching
-#: the whole path) or a matcher.
+#: requires the query; a full URL, the scheme, host and port too), a
+#: ``/items/{id}`` template, a compiled regex (matching the whole path) or a
+#: matcher.
 PathSpec = Union[str, "re.Pattern[str]", Matcher]
 
 
@@ -45,7 +47,7 @@ class RequestCriteria(TypedDict, total=False):
 
     Stubs and the assertions on recorded requests take these keywords
     (``**criteria: Unpack[RequestCriteria]``), so a criterion is declared
-    here once, and checked by the table in :func:`request_expectation`. A
+    here once, and checked by the table in ``request_expectation()``. A
     criterion left out, or None, matches anything. Wherever a value is
     compared, a matcher of :mod:`fakeserver.match` (or any callable
     returning a bool) may stand for it.
@@ -180,9 +182,11 @@ def request_expectation(path: PathSpec | None = None, method: str | None = None,
     """An expectation on a recorded HTTP request (and its response status).
 
     *path* is a string (one containing ``?`` also requires that query, as
-    a subset), a ``/items/{id}`` template, a compiled regex (matching the
-    whole path) or a matcher; None matches any, as does a *method* of None.
-    Raises TypeError for a keyword that is not a criterion.
+    a subset; a full URL is compared with the request's URL, see
+    :func:`url_origin`), a ``/items/{id}`` template, a compiled regex
+    (matching the whole path) or a matcher; None matches any, as does a
+    *method* of None. Raises TypeError for a keyword that is not a
+    criterion, ValueError for a URL with a bad port.
     """
     for name in criteria:
         if name not in _CRITERIA:
@@ -192,11 +196,15 @@ def request_expectation(path: PathSpec | None = None, method: str | None = None,
     if method is not None:
         method = method.upper()
         checks.append(equal("method", method, lambda r: r.method))
+    url = isinstance(path, str) and is_url(path)
     if isinstance(path, str) and "?" in path:
         path, query_text = path.split("?", 1)
         criteria["query"] = {**parse_qs(query_text, keep_blank_values=True),
                              **(criteria.get("query") or {})}
-    if path is not None:
+    if isinstance(path, str) and url:  # compared with the request's URL, spelled alike
+        path = url_origin(path) + (urlsplit(path).path or "/")
+        checks.append(path_criterion(path, _url))
+    elif path is not None:
         checks.append(path_criterion(path))
     details = []
     for name, make in _CRITERIA.items():
@@ -219,6 +227,11 @@ def _describe(name: str, value: Any) -> str:
     if name == "body" and isinstance(value, str):
         value = value.encode("utf-8")
     return f"{name} {shorten(as_expected(value))}"
+
+
+def _url(record: Any) -> str:
+    """The request's URL without its query: its origin (see :func:`url_origin`) and its path."""
+    return url_origin(record.url) + record.path
 
 
 def _header_lists(record: Any) -> dict[str, list[str]]:

@@ -15,6 +15,9 @@ Contents:
   and the report of an app's exceptions and unmatched requests.
 - ``base``: what every face shares (:class:`MixinBase` for the mixins,
   :class:`HandleBase` for the handles).
+- ``misuse``: the mistakes in writing a test class that the mixins refuse
+  with what to write instead (a mixin after ``unittest.TestCase``, a
+  missing ``super()`` call, ``cls.stub()``).
 - ``served``: :class:`ServedApp`, what a test sees of an app served over
   HTTP (journal, stubs, server-side problems), beside the assertions; its
   base :class:`ServedRequests` serves the forward proxy's faces too.

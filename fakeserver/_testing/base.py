@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .misuse import CLASS_SET_UP, TEST_SET_UP, check_base_order, require_super
 from .._matching import ReportStyle
 
 if TYPE_CHECKING:
@@ -40,7 +41,12 @@ class Face:
 
 
 class MixinBase(Face):
-    """The base of the unittest mixins; list a mixin before ``unittest.TestCase``."""
+    """The base of the unittest mixins; list a mixin before ``unittest.TestCase``.
+
+    A class that lists it after, or whose ``setUpClass`` or ``setUp`` does
+    not call ``super()``, gets a TypeError saying what to write (see
+    :mod:`.misuse`).
+    """
 
     _settings_on = "the test case"
 
@@ -53,6 +59,20 @@ class MixinBase(Face):
         # as this does.
         if "_class_cleanups" not in vars(cls):
             cls._class_cleanups = []  # type: ignore[attr-defined]
+        check_base_order(cls, MixinBase)
+        if cls.__module__.split(".")[0] != "fakeserver":  # ours are known to call super()
+            require_super(cls)
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        """Note that the chain of ``super().setUpClass()`` calls reached the mixins."""
+        super().setUpClass()  # type: ignore[misc]
+        setattr(cls, CLASS_SET_UP, True)
+
+    def setUp(self) -> None:
+        """Note that the chain of ``super().setUp()`` calls reached the mixins."""
+        super().setUp()  # type: ignore[misc]
+        setattr(self, TEST_SET_UP, True)
 
     @classmethod
     def _start_for_class(cls, server: ServerThread, recorder: Recorder | None = None) -> None:

@@ -105,12 +105,11 @@ class Cassette:
         self._recorder_stub: Stub | None = None
 
     def begin(self, stubs: StubApp) -> None:
-        """Declare this test's entries and recording stub on *stubs*, and drop its fallback.
+        """Declare this test's entries and recording stub on *stubs*.
 
         Raises :class:`MissingCassette` in mode ``none`` without a file,
         ValueError for a file that is no valid stub file.
         """
-        stubs.fallback = None  # a request the cassette lacks is unmatched, never the demo's
         exists = os.path.exists(self.path)
         if self.mode == "none" and not exists:
             raise MissingCassette(

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .._matching import (
-    ExchangeCriteria, Expectation, Mismatch, ReportStyle, format_report, plural, rank,
-    request_expectation, tally,
+    ExchangeCriteria, Expectation, Mismatch, ReportStyle, count_met, format_report, plural, rank,
+    request_expectation, tally, within,
 )
 from .._journal.records import RecordedRequest
+from ..stubs.scenarios import STARTED
 
 if TYPE_CHECKING:
     from .._matching import PathSpec
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "all_stubs_used", "app_errors", "not_requested", "request_count", "request_label",
-    "requested", "requests_in_order", "server_side_problems",
+    "requested", "requested_by", "requests_in_order", "scenario_state", "server_side_problems",
 ]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
@@ -48,16 +49,27 @@ def _tally(matching: int, total: int) -> str:
 
 def requested(requests: list[RecordedRequest], path: PathSpec | None,
               method: str | None = None, *, count: int | None = None, style: ReportStyle,
+              first: bool = False, waited: float | None = None,
               **criteria: Unpack[ExchangeCriteria]) -> tuple[RecordedRequest | None, str | None]:
-    """The most recent match and None; or None and the report when too few (or not *count*) match."""
+    """The most recent match (the *first* one if asked) and None; or None and the report
+    when too few (or not *count*) match, saying it *waited* that many seconds if it did."""
     expectation = request_expectation(path, method, **criteria)
     matching = [request for request in requests if expectation.matches(request)]
-    if (len(matching) == count) if count is not None else matching:
-        return (matching[-1] if matching else None), None
+    if count_met(len(matching), count):
+        return (matching[0 if first else -1] if matching else None), None
     wanted = "a request" if count is None else plural(count, "request")
-    headline = f"Expected {wanted} matching {expectation}; {_tally(len(matching), len(requests))}"
+    headline = (f"Expected {wanted} matching {expectation}{within(waited)}; "
+                f"{_tally(len(matching), len(requests))}")
     return None, format_report(headline, rank(expectation, requests), request_label,
                                title="Closest recorded requests", style=style)
+
+
+def requested_by(path: PathSpec | None, method: str | None = None, *,
+                 count: int | None = None,
+                 **criteria: Unpack[ExchangeCriteria]) -> Callable[[list[RecordedRequest]], bool]:
+    """Whether a journal passes :func:`requested` with these arguments: what a wait waits for."""
+    expectation = request_expectation(path, method, **criteria)
+    return lambda requests: count_met(sum(map(expectation.matches, requests)), count)
 
 
 def not_requested(requests: list[RecordedRequest], path: PathSpec | None,
@@ -141,6 +153,23 @@ def all_stubs_used(stubs: Sequence[Any], requests: list[RecordedRequest], *,
     return format_report(headline, rows, lambda stub: stub.label, title="Unused stubs", style=style)
 
 
+def scenario_state(scenarios: Mapping[str, str], name: str, expected: str) -> str | None:
+    """The report, unless scenario *name* is in state *expected*.
+
+    *scenarios* are those a ``StubApp`` knows, with their states; a name
+    it does not know is in ``"Started"``, and the report lists the known
+    ones, for the typo it may be.
+    """
+    actual = scenarios.get(name, STARTED)
+    if actual == expected:
+        return None
+    report = f"Expected scenario {name!r} to be {expected!r}; it is {actual!r}."
+    if name not in scenarios:
+        known = ", ".join(map(repr, sorted(scenarios))) or "none"
+        report += f"\nNo stub names scenario {name!r}; the scenarios are: {known}."
+    return report
+
+
 def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str | None:
     """The report of the exceptions *culprit* raised during a test, with their tracebacks, if any.
 
@@ -155,12 +184,14 @@ def app_errors(errors: Sequence[BaseException], culprit: str = "the app") -> str
 
 
 def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[RecordedRequest],
-                         stubs: Any, *, limit: int | None, allow_hint: str) -> str | None:
+                         stubs: Any, *, limit: int | None, allow_hint: str,
+                         no_stubs_hint: str | None = None) -> str | None:
     """The report of what went wrong on the server's side during a test, if anything did.
 
     *errors* are the app's exceptions, with tracebacks; *unmatched* the
-    requests no stub of *stubs* (a ``StubApp``) matched, each explained by
-    its near misses; *allow_hint* says how to let them pass.
+    requests no stub of *stubs* (a ``StubTable``) matched, each explained by
+    its near misses; *allow_hint* says how to let them pass, and
+    *no_stubs_hint*, if any, how to declare a stub (given when none is).
     """
     problems = []
     raised = app_errors(errors)
@@ -168,6 +199,8 @@ def server_side_problems(errors: Sequence[BaseException], unmatched: Sequence[Re
         problems.append(raised)
     if unmatched:
         reports = "\n\n".join(stubs.near_miss_report(request, limit=limit) for request in unmatched)
+        if no_stubs_hint is not None:
+            reports += f"\n\n{no_stubs_hint}"
         problems.append(f"{plural(len(unmatched), 'request')} matched no stub ({allow_hint}):\n"
                         f"{reports}")
     return "\n\n".join(problems) if problems else None

@@ -16,7 +16,8 @@ from .base import HandleBase
 from .served import ServedApp
 from .._journal.recorder import Recorder
 from .._journal.records import RecordedRequest
-from .._http.runner import AppRunner, demo_app
+from .._targets import check_target
+from .._http.runner import AppRunner
 from ..stubs.app import StubApp
 from ..tls import CA_FILE
 
@@ -36,11 +37,11 @@ _Handle = TypeVar("_Handle", bound="FakeServer")
 class FakeServer(ServedApp, HandleBase):
     """A running server recording every exchange; you get one from ``fake_http`` or ``fake_server_factory``.
 
-    Serves *app* (any WSGI callable), or stubs declared with :meth:`stub`
-    when *app* is None (which answer like the demo app while none is
-    declared). Assertions raise ``AssertionError`` with the same text as
-    ``ServerTestCase``'s. The journal is thread-safe; the fixtures reset it
-    before each test.
+    Serves *app* (any WSGI callable), or when *app* is None the stubs
+    declared with :meth:`stub` and nothing else: a request no stub matches
+    fails the test, even when none is declared. Assertions raise
+    ``AssertionError`` with the same text as ``ServerTestCase``'s. The
+    journal is thread-safe; the fixtures reset it before each test.
     """
 
     #: How many recorded requests a failure message lists (None: all).
@@ -53,11 +54,13 @@ class FakeServer(ServedApp, HandleBase):
     # How reports and errors name the settings
     _requests_shown = "max_requests_shown"
     _no_stubs = "this server serves app={app!r}; stubs are served only when no app is given"
+    _how_to_stub = ("No stubs are declared: declare one with .stub(...) on the fake server, or "
+                    "serve app=fakeserver.demo_app to accept any request.")
 
     def __init__(self, app: Callable[..., Any] | None = None, *, tls: bool = False,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         #: The WSGI app served (a :class:`StubApp` when none was given).
-        self.app = app if app is not None else StubApp(fallback=demo_app)
+        self.app = app if app is not None else StubApp()
         #: The StubApp served, or None when serving an app of your own.
         self.stubs = self.app if isinstance(self.app, StubApp) else None
         self.recorder = Recorder(self.app)
@@ -111,22 +114,37 @@ class FakeServer(ServedApp, HandleBase):
     # -- assertions ---------------------------------------------------------------------
 
     def assert_requested(self, path: PathSpec | None, method: str | None = None, *,
-                         count: int | None = None,
+                         count: int | None = None, timeout: float | None = None,
                          **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest | None:
         """Raise unless at least one (or exactly *count*) recorded requests match; return the latest.
 
-        Matching as ``ServerTestCase.assertRequested``.
+        Matching and *timeout* as ``ServerTestCase.assertRequested``.
         """
         __tracebackhide__ = True
-        match, report = checks.requested(self.requests, path, method, count=count,
-                                         style=self._request_style, **criteria)
+        match, report = self._requested("assert_requested", path, method, count, timeout,
+                                        **criteria)
         self._check(report)
+        return match
+
+    def wait_for_request(self, path: PathSpec | None = None, method: str | None = None,
+                         *, timeout: float = 5.0,
+                         **criteria: Unpack[ExchangeCriteria]) -> RecordedRequest:
+        """Block until a matching request is recorded and return it, as ``waitForRequest`` does.
+
+        Raises ``AssertionError`` with the near-miss report after *timeout* seconds.
+        """
+        __tracebackhide__ = True
+        match, report = self._requested("wait_for_request", path, method, None, timeout,
+                                        first=True, **criteria)
+        self._check(report)
+        assert match is not None  # a check for at least one request passed
         return match
 
     def assert_not_requested(self, path: PathSpec | None, method: str | None = None,
                              **criteria: Unpack[ExchangeCriteria]) -> None:
         """Raise if any recorded request matches (same matching as :meth:`assert_requested`)."""
         __tracebackhide__ = True
+        check_target("assert_not_requested", path, method)
         self._check(checks.not_requested(self.requests, path, method, style=self._request_style,
                                          **criteria))
 
@@ -139,6 +157,19 @@ class FakeServer(ServedApp, HandleBase):
         """Raise unless requests matching each ``(method, path)`` (or path) came in this order."""
         __tracebackhide__ = True
         self._check(checks.requests_in_order(self.requests, expected, style=self._request_style))
+
+    def scenario_state(self, name: str) -> str:
+        """The state of scenario *name* (``"Started"`` until a stub or the test moves it)."""
+        return self._stub_app().scenario_state(name)
+
+    def set_scenario_state(self, name: str, state: str) -> None:
+        """Move scenario *name* to *state* for the rest of this test."""
+        self._stub_app().set_scenario_state(name, state)
+
+    def assert_scenario_state(self, name: str, state: str) -> None:
+        """Raise unless scenario *name* is in *state*."""
+        __tracebackhide__ = True
+        self._check(checks.scenario_state(self._stub_app().scenarios, name, state))
 
     def assert_all_stubs_used(self) -> None:
         """Raise naming every stub of this test that answered no request."""

@@ -5,8 +5,9 @@ journal, the stubs and the report of what went wrong on the server's side
 come from one place. It knows neither unittest nor pytest: the class using
 it provides ``recorder``, ``server`` and ``stubs``, names the setting that
 caps its reports (``_requests_shown``) and words its refusal to stub an app
-of the user's own (``_no_stubs``); it calls :meth:`ServedApp._begin_test`
-when a test begins.
+of the user's own (``_no_stubs``) and how to fix a test that declared no
+stub (``_how_to_stub``); it calls :meth:`ServedApp._begin_test` when a test
+begins.
 
 :class:`ServedRequests`, its base, is the part that holds for any
 :class:`StubTable` behind the recorder, not only one ``StubApp``: the
@@ -23,13 +24,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol
 from . import checks
 from .base import Face
 from .._matching import ReportStyle
+from .._targets import check_target
 
 if TYPE_CHECKING:
     from .._http.runner import AppRunner
     from .._journal.recorder import Recorder
     from .._journal.records import RecordedRequest
     from .._journal.snapshot import SnapshotOptions
-    from .._matching import PathSpec, RequestCriteria
+    from .._matching import ExchangeCriteria, PathSpec, RequestCriteria
     from ..stubs.app import Stub, StubApp
 
     if sys.version_info >= (3, 11):
@@ -96,6 +98,22 @@ class ServedRequests(Face):
             self.stubs.reset(keep=keep)
         self._first_error = len(self.server.errors)
 
+    def _requested(self, call: str, path: PathSpec | None, method: str | None,
+                   count: int | None, timeout: float | None, *, first: bool = False,
+                   **criteria: Unpack[ExchangeCriteria]
+                   ) -> tuple[RecordedRequest | None, str | None]:
+        """What ``assertRequested`` and ``waitForRequest`` (as *call* names them) find.
+
+        With a *timeout*, waits first (without polling) until the journal
+        passes the check, or the time is up.
+        """
+        check_target(call, path, method)
+        if timeout is not None:
+            self.recorder.wait_for(checks.requested_by(path, method, count=count, **criteria),
+                                   timeout)
+        return checks.requested(self.requests, path, method, count=count, first=first,
+                                waited=timeout, style=self._request_style, **criteria)
+
     def _server_side_problems(self) -> str | None:
         """What went wrong on the server's side in this test (app errors, unmatched requests), or None.
 
@@ -107,7 +125,12 @@ class ServedRequests(Face):
             self.server.errors[self._first_error:],
             [] if self.allow_unmatched_requests else unmatched, self.stubs,
             limit=self._request_style.limit,
-            allow_hint=f"set allow_unmatched_requests = True on {self._settings_on} to allow it")
+            allow_hint=f"set allow_unmatched_requests = True on {self._settings_on} to allow it",
+            no_stubs_hint=self._no_stubs_hint())
+
+    def _no_stubs_hint(self) -> str | None:
+        """How to fix a test whose requests found no stub at all, when that is why; else None."""
+        return None
 
 
 class ServedApp(ServedRequests):
@@ -118,6 +141,12 @@ class ServedApp(ServedRequests):
     #: Why ``stub()`` fails on an app of the user's own; formatted with
     #: ``name`` (the class's) and ``app``.
     _no_stubs: ClassVar[str]
+    #: How to fix a request that found no stub at all: declare one, or serve the demo app.
+    _how_to_stub: ClassVar[str]
+
+    def _no_stubs_hint(self) -> str | None:
+        """:attr:`_how_to_stub` when this test (and its class) declared no stub at all."""
+        return self._how_to_stub if self.stubs is not None and not self.stubs.stubs else None
 
     def _stub_app(self) -> StubApp:
         if self.stubs is None:
@@ -125,10 +154,13 @@ class ServedApp(ServedRequests):
         return self.stubs
 
     def stub(self, method: str | None = None, path: PathSpec | None = None, *,
-             times: int | None = None, priority: int = 0,
+             times: int | None = None, priority: int = 0, scenario: str | None = None,
+             state: str | None = None, new_state: str | None = None,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub for this test (see :meth:`StubApp.stub`); chain ``.respond(...)``."""
-        return self._stub_app().stub(method, path, times=times, priority=priority, **criteria)
+        return self._stub_app().stub(method, path, times=times, priority=priority,
+                                     scenario=scenario, state=state, new_state=new_state,
+                                     **criteria)
 
     def load_stubs(self, path: str | os.PathLike) -> list[Stub]:
         """Declare this test's stubs from a JSON file (see :meth:`StubApp.load`)."""

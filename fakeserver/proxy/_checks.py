@@ -2,8 +2,9 @@
 
 A proxy's journal mixes hosts, so its assertions take full URLs
 (``https://api.github.com/user``), and its reports show them. Each check
-here hands the shared check a view of every request whose path starts with
-its scheme and host (``_urls.URLView``) and a URL spelled the same way,
+here hands the shared check a URL spelled as the journal spells it, which
+the shared matching compares with each request's URL, and a view of every
+request whose target starts with its scheme and host (``_urls.URLView``),
 so the matching, ranking and wording stay those of ``ServerTestCase``.
 Used by ``FakeProxyTestCase`` (camelCase) and ``FakeProxyHandle``
 (snake_case) alike; knows nothing of unittest, pytest or sockets.
@@ -35,6 +36,8 @@ __all__ = ["all_stubs_used", "not_requested", "request_count", "requested", "req
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
+#: What the proxy's assertions take for a request's URL: a full URL
+#: (``https://api.github.com/user``), a compiled regex of one, or None for any.
 URL = Union[str, "re.Pattern[str]", None]
 
 
@@ -49,10 +52,9 @@ def expected_url(url: URL) -> URL:
     return f"{scheme}://{authority(host, port, scheme)}{rest}"
 
 
-def _views(requests: Sequence[RecordedRequest], *,
-           whole_path: bool = True) -> list[RecordedRequest]:
+def _views(requests: Sequence[RecordedRequest]) -> list[RecordedRequest]:
     # Each view stands in for the request it wraps (duck-typed).
-    return cast("list[RecordedRequest]", [URLView(r, whole_path=whole_path) for r in requests])
+    return cast("list[RecordedRequest]", [URLView(r) for r in requests])
 
 
 def _unwrapped(view: RecordedRequest | None) -> RecordedRequest | None:
@@ -94,7 +96,7 @@ def all_stubs_used(routes: Routes, requests: Sequence[RecordedRequest], *,
                    style: ReportStyle) -> str | None:
     """``checks.all_stubs_used`` over every host's stubs, each named with its host."""
     stubs = [_HostStub(host, stub) for host, stub in routes.stubs()]
-    return checks.all_stubs_used(stubs, _views(requests, whole_path=False), style=style)
+    return checks.all_stubs_used(stubs, _views(requests), style=style)
 
 
 class _HostStub:

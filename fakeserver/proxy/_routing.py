@@ -164,7 +164,7 @@ class Routes:
         """Why *request* (one of :attr:`unmatched`) got no answer from a stub."""
         host = record_host(request)
         app = self.lookup(host)
-        view = URLView(request, whole_path=False)
+        view = URLView(request)
         if isinstance(app, StubApp):  # the view stands in for the request it wraps
             return app.near_miss_report(cast(RecordedRequest, view), limit=limit)
         return f"{request.method} {view.target}: {self._no_route(host)}."

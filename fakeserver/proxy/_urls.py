@@ -98,20 +98,17 @@ def record_host(request: Any) -> str:
 
 
 class URLView:
-    """A recorded request whose ``target`` starts with its scheme and host.
+    """A recorded request whose ``target`` starts with its scheme and host, as reports show it.
 
-    With ``whole_path=True`` its ``path`` does too, so that the request
-    checks compare whole URLs; otherwise ``path`` stays the path (as stubs
-    match it) and only the reports show the host. Everything else is the
-    request's own. You get one from the proxy's checks and reports.
+    Everything else is the request's own: its ``path`` too, which stubs
+    match, while the request checks compare a full URL with its ``url``.
+    You get one from the proxy's checks and reports.
     """
 
-    def __init__(self, request: Any, *, whole_path: bool) -> None:
+    def __init__(self, request: Any) -> None:
         self.request = request
         parts = urlsplit(request.url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        self.target: str = origin + request.target
-        self.path: str = origin + request.path if whole_path else request.path
+        self.target: str = f"{parts.scheme}://{parts.netloc}{request.target}"
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.request, name)

@@ -62,6 +62,7 @@ __all__ = ["FakeProxy"]
 
 logger = logging.getLogger("fakeserver")
 
+#: A WSGI app: ``app(environ, start_response)`` returning the body's pieces.
 WSGIApp = Callable[..., Iterable[bytes]]
 
 #: RFC 9110 9.3.6: a 2xx answer to CONNECT has no framing fields; the tunnel follows.

@@ -77,7 +77,7 @@ class FakeProxyTestCase(ServedRequests, MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
+        super().setUpClass()
         hosts = cls.fake_hosts
         if isinstance(hosts, str):
             raise TypeError(f"{cls.__name__}.fake_hosts must be a list of host names or a dict "
@@ -94,7 +94,7 @@ class FakeProxyTestCase(ServedRequests, MixinBase):
         cls._class_routes = None  # taken at the first setUp, after any subclass setUpClass
 
     def setUp(self) -> None:
-        super().setUp()  # type: ignore[misc]
+        super().setUp()
         saved = self._class_routes
         if saved is None:  # first test: what the class declared stays
             saved = type(self)._class_routes = self.stubs.save()

@@ -10,24 +10,27 @@ everything, differs. Nothing here knows unittest, pytest or sockets.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
+from .._journal.recorder import Recorder
 from .._matching import (
-    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, rank, tally,
+    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, rank, tally, within,
 )
 from .._matching.diff import differs
 from .._matching.values import Expected, as_expected, compare
 from .files import DistributionFile, normalize
 
-__all__ = ["not_uploaded", "uploaded"]
+__all__ = ["not_uploaded", "upload_arrived", "uploaded"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
 
 def uploaded(uploads: list[DistributionFile], name: Expected[str],
              version: Expected[str] | None = None, filetype: Expected[str] | None = None, *,
-             style: ReportStyle) -> tuple[DistributionFile | None, str | None]:
-    """The latest upload of project *name* (PEP 503 normalized) and None; or None and the report.
+             style: ReportStyle, first: bool = False,
+             waited: float | None = None) -> tuple[DistributionFile | None, str | None]:
+    """The latest upload of project *name* (PEP 503 normalized; the *first* if asked) and
+    None; or None and the report, saying it *waited* that many seconds if it did.
 
     *version* and *filetype* (``sdist``, ``bdist_wheel``) narrow it down;
     each of the three may be a matcher (``match.regex(...)``), or any
@@ -36,10 +39,22 @@ def uploaded(uploads: list[DistributionFile], name: Expected[str],
     expectation = _upload_expectation(name, version, filetype)
     matching = [record for record in uploads if expectation.matches(record)]
     if matching:
-        return matching[-1], None
-    return None, format_report(f"Expected an upload of {expectation}; {_tally(0, uploads)}",
-                               rank(expectation, uploads), _upload_label, title="Closest uploads",
-                               style=style)
+        return matching[0 if first else -1], None
+    return None, format_report(
+        f"Expected an upload of {expectation}{within(waited)}; {_tally(0, uploads)}",
+        rank(expectation, uploads), _upload_label, title="Closest uploads", style=style)
+
+
+def upload_arrived(recorder: Recorder, uploads: Callable[[], list[DistributionFile]],
+                   name: Expected[str], version: Expected[str] | None,
+                   filetype: Expected[str] | None, *, timeout: float,
+                   style: ReportStyle) -> tuple[DistributionFile | None, str | None]:
+    """Wait up to *timeout* seconds for a matching upload (see :func:`uploaded`) among
+    ``uploads()``, re-checked as each exchange *recorder* journals completes; the first
+    match and None, or None and the report."""
+    expectation = _upload_expectation(name, version, filetype)
+    recorder.wait_for(lambda _: any(map(expectation.matches, uploads())), timeout)
+    return uploaded(uploads(), name, version, filetype, style=style, first=True, waited=timeout)
 
 
 def not_uploaded(uploads: list[DistributionFile], name: Expected[str],

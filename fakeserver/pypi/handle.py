@@ -12,7 +12,7 @@ import os
 
 from .._matching.values import Expected
 from .._testing.handle import FakeServer
-from .checks import not_uploaded, uploaded
+from .checks import not_uploaded, upload_arrived, uploaded
 from .files import DistributionFile
 from .index import PackageIndex
 from .testing import IndexUnderTest
@@ -53,6 +53,21 @@ class FakePackageIndex(IndexUnderTest, FakeServer):
         match, report = uploaded(self.uploads, name, version, filetype,
                                  style=self._style("max_uploads_shown"))
         self._check(report)
+        return match
+
+    def wait_for_upload(self, name: Expected[str], version: Expected[str] | None = None, *,
+                        filetype: Expected[str] | None = None,
+                        timeout: float = 5.0) -> DistributionFile:
+        """Block until a matching file is uploaded and return it, as ``waitForUpload`` does.
+
+        Raises ``AssertionError`` listing the uploads after *timeout* seconds.
+        """
+        __tracebackhide__ = True
+        match, report = upload_arrived(self.recorder, lambda: self.uploads, name, version,
+                                       filetype, timeout=timeout,
+                                       style=self._style("max_uploads_shown"))
+        self._check(report)
+        assert match is not None  # a check for at least one upload passed
         return match
 
     def assert_not_uploaded(self, name: Expected[str], version: Expected[str] | None = None,

@@ -15,7 +15,7 @@ from typing import Mapping
 from .._matching.values import Expected
 from .._testing.checks import app_errors
 from .._testing.base import MixinBase
-from .checks import not_uploaded, uploaded
+from .checks import not_uploaded, upload_arrived, uploaded
 from .files import DistributionFile
 from .index import PackageIndex
 from .testing import IndexUnderTest
@@ -63,7 +63,7 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
+        super().setUpClass()
         cls.index = PackageIndex(cls.index_root, users=cls.index_users)
         cls.index_recorder = Recorder(cls.index)
         cls.index_server = AppRunner(cls.index_recorder)
@@ -72,7 +72,7 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
         cls.upload_url = cls.index_server.url + "/legacy/"
 
     def setUp(self) -> None:
-        super().setUp()  # type: ignore[misc]
+        super().setUp()
         self.index_recorder.clear()
         self._index_mark = self.index.last_serial
         self._index_errors = len(self.index_server.errors)
@@ -101,6 +101,22 @@ class PackageIndexTestCase(IndexUnderTest, MixinBase):
         match, report = uploaded(self.uploads, name, version, filetype,
                                  style=self._style("maxUploadsShown"))
         self._check(report, msg)
+        return match
+
+    def waitForUpload(self, name: Expected[str], version: Expected[str] | None = None, *,
+                      filetype: Expected[str] | None = None, timeout: float = 5.0,
+                      msg: str | None = None) -> DistributionFile:
+        """Block until a file of project *name* is uploaded (as in :meth:`assertUploaded`); return it.
+
+        Returns the first match as soon as its upload is over, for clients
+        running in a thread or a subprocess; fails with the report of the
+        uploads after *timeout* seconds.
+        """
+        match, report = upload_arrived(self.index_recorder, lambda: self.uploads, name, version,
+                                       filetype, timeout=timeout,
+                                       style=self._style("maxUploadsShown"))
+        self._check(report, msg)
+        assert match is not None  # a check for at least one upload passed
         return match
 
     def assertNotUploaded(self, name: Expected[str], version: Expected[str] | None = None,

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Sequence
 
 from .._matching import (
-    Criterion, Expectation, Mismatch, ReportStyle, equal, format_report, plural, rank, shorten,
-    tally,
+    Criterion, Expectation, Mismatch, ReportStyle, count_met, equal, format_report, plural, rank,
+    shorten, tally, within,
 )
 from .._matching.diff import differs
 from .._matching.values import Expected, as_expected, compare, fits
-from .server import ReceivedMessage
+from .server import ReceivedMessage, SMTPServer
 
-__all__ = ["mail_sent", "no_mail_sent"]
+__all__ = ["mail_arrived", "mail_sent", "no_mail_sent"]
 
 __unittest = True  # hide this module's frames from test failure tracebacks
 
@@ -28,9 +28,10 @@ __unittest = True  # hide this module's frames from test failure tracebacks
 def mail_sent(sent: list[ReceivedMessage],
               to: Expected[str] | Sequence[Expected[str]] | None = None,
               sender: Expected[str] | None = None, subject: Expected[str] | None = None,
-              count: int | None = None, *,
-              style: ReportStyle) -> tuple[ReceivedMessage | None, str | None]:
-    """The most recent match and None; or None and the report when too few (or not *count*) match.
+              count: int | None = None, *, style: ReportStyle, first: bool = False,
+              waited: float | None = None) -> tuple[ReceivedMessage | None, str | None]:
+    """The most recent match (the *first* if asked) and None; or None and the report when too
+    few (or not *count*) match, saying it *waited* that many seconds if it did.
 
     *to* is an address, or a list of addresses that must all be among the
     envelope recipients; *sender* the envelope sender, both compared
@@ -39,15 +40,26 @@ def mail_sent(sent: list[ReceivedMessage],
     """
     expectation = _mail_expectation(to, sender, subject)
     matching = [message for message in sent if expectation.matches(message)]
-    if (len(matching) == count) if count is not None else matching:
-        return (matching[-1] if matching else None), None
+    if count_met(len(matching), count):
+        return (matching[0 if first else -1] if matching else None), None
     wanted = "a message" if count is None else plural(count, "message")
     if expectation.description:
         wanted += " " + expectation.description
-    headline = (f"Expected {wanted}; "
+    headline = (f"Expected {wanted}{within(waited)}; "
                 f"{tally(len(matching), len(sent), 'sent message', 'no messages were sent.')}")
     return None, format_report(headline, rank(expectation, sent), _message_label,
                                title="Closest sent messages", style=style)
+
+
+def mail_arrived(server: SMTPServer, to: Expected[str] | Sequence[Expected[str]] | None,
+                 sender: Expected[str] | None, subject: Expected[str] | None, *, timeout: float,
+                 style: ReportStyle) -> tuple[ReceivedMessage | None, str | None]:
+    """Wait up to *timeout* seconds for *server* to receive a matching message (see
+    :func:`mail_sent`); the first match and None, or None and the report."""
+    expectation = _mail_expectation(to, sender, subject)
+    server.wait_for(lambda sent: any(map(expectation.matches, sent)), timeout)
+    return mail_sent(server.messages, to, sender, subject, style=style, first=True,
+                     waited=timeout)
 
 
 def no_mail_sent(sent: list[ReceivedMessage], *, style: ReportStyle) -> str | None:

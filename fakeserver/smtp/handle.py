@@ -11,7 +11,7 @@ from typing import Sequence
 
 from .._matching.values import Expected
 from .._testing.base import HandleBase
-from .checks import mail_sent, no_mail_sent
+from .checks import mail_arrived, mail_sent, no_mail_sent
 from .server import ReceivedMessage, SMTPServer
 
 __all__ = ["FakeSMTPServer"]
@@ -45,6 +45,20 @@ class FakeSMTPServer(SMTPServer, HandleBase):
                                   style=self._style("max_messages_shown"))
         self._check(report)
         return match.message if match is not None else None
+
+    def wait_for_mail(self, to: Expected[str] | Sequence[Expected[str]] | None = None,
+                      sender: Expected[str] | None = None, subject: Expected[str] | None = None,
+                      *, timeout: float = 5.0) -> EmailMessage:
+        """Block until a matching message is sent and return it, as ``waitForMail`` does.
+
+        Raises ``AssertionError`` listing the messages sent after *timeout* seconds.
+        """
+        __tracebackhide__ = True
+        match, report = mail_arrived(self, to, sender, subject, timeout=timeout,
+                                     style=self._style("max_messages_shown"))
+        self._check(report)
+        assert match is not None  # a check for at least one message passed
+        return match.message
 
     def assert_no_mail_sent(self) -> None:
         """Raise if any message was sent during this test, listing them."""

@@ -154,7 +154,7 @@ class SMTPServer(ServerThread):
         self.reject_recipients = reject_recipients
         self.drop_after_data = drop_after_data
         self._messages: list[ReceivedMessage] = []
-        self._messages_lock = threading.Lock()
+        self._messages_lock = threading.Condition()  # notified as each message is recorded
 
     # -- settings that need checking --------------------------------------------
 
@@ -248,6 +248,16 @@ class SMTPServer(ServerThread):
         with self._messages_lock:
             self._messages.clear()
 
+    def wait_for(self, ready: Callable[[list[ReceivedMessage]], bool], timeout: float) -> bool:
+        """Block until ``ready(messages)`` is true, or *timeout* seconds pass; return its last value.
+
+        Checked at once and again as each message is recorded (no polling
+        interval), while holding the journal's lock: *ready* must be quick.
+        Thread-safe.
+        """
+        with self._messages_lock:
+            return self._messages_lock.wait_for(lambda: ready(list(self._messages)), timeout)
+
     # -- what a session asks of its server ---------------------------------------
 
     def handle_connection(self, connection: Connection) -> None:
@@ -285,6 +295,7 @@ class SMTPServer(ServerThread):
             time=time.time(), peer=peer, user=user, mail_options=list(mail_options), tls=tls)
         with self._messages_lock:
             self._messages.append(message)
+            self._messages_lock.notify_all()
 
 
 def _accept_everyone(address: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from .._matching.values import Expected
 from .._testing.base import MixinBase
-from .checks import mail_sent, no_mail_sent
+from .checks import mail_arrived, mail_sent, no_mail_sent
 from .server import SETTINGS, ReceivedMessage, SMTPServer
 from ..tls import CA_FILE
 
@@ -67,7 +67,7 @@ class SMTPServerTestCase(MixinBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
+        super().setUpClass()
         cls.smtp_server = SMTPServer(cls.smtp_bind_host, cls.smtp_bind_port,
                                      users=cls.smtp_users, max_size=cls.smtp_max_size,
                                      starttls=cls.smtp_starttls, tls=cls.smtp_tls,
@@ -76,7 +76,7 @@ class SMTPServerTestCase(MixinBase):
         cls.smtp_host, cls.smtp_port = cls.smtp_server.address
 
     def setUp(self) -> None:
-        super().setUp()  # type: ignore[misc]
+        super().setUp()
         self.smtp_server.clear()
         saved = {name: getattr(self.smtp_server, name) for name in SETTINGS}
         self.addCleanup(self._restore_smtp_settings, saved)  # type: ignore[attr-defined]
@@ -116,6 +116,21 @@ class SMTPServerTestCase(MixinBase):
                                   style=self._style("maxMessagesShown"))
         self._check(report, msg)
         return match.message if match is not None else None
+
+    def waitForMail(self, to: Expected[str] | Sequence[Expected[str]] | None = None,
+                    sender: Expected[str] | None = None, subject: Expected[str] | None = None,
+                    *, timeout: float = 5.0, msg: str | None = None) -> EmailMessage:
+        """Block until a message matching (as in :meth:`assertMailSent`) is sent; return it.
+
+        Returns the first match's parsed message as soon as it is recorded,
+        for code that sends from a thread, a subprocess or an event loop;
+        fails with the report of the messages sent after *timeout* seconds.
+        """
+        match, report = mail_arrived(self.smtp_server, to, sender, subject, timeout=timeout,
+                                     style=self._style("maxMessagesShown"))
+        self._check(report, msg)
+        assert match is not None  # a check for at least one message passed
+        return match.message
 
     def assertNoMailSent(self, msg: str | None = None) -> None:
         """Fail if any message was sent during this test, listing them."""

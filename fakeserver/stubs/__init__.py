@@ -10,6 +10,8 @@ Contents:
 - :class:`Response` (``replies``): a canned answer; the faults a stub can
   inject instead (reset, close, garbage, truncated, dribbled); or a
   :class:`~fakeserver.ProxyApp` answering for it (``stub.proxy(upstream)``).
+- ``scenarios``: stubs that answer by state (``scenario=``, ``state=``,
+  ``new_state=``), as WireMock's scenarios do.
 
 A stub matches on the same criteria as the request assertions
 (:class:`RequestCriteria`), but for the status. Example::

@@ -19,11 +19,14 @@ from .._matching import (
     Expectation, Mismatch, PathSpec, ReportStyle, RequestCriteria, format_report, rank_by,
     request_expectation,
 )
+from .._http.watch import Interrupt
 from .._journal.recorder import record_request
 from .._journal.records import RecordedRequest
+from .._targets import check_target
 from .._upstream.proxy import ProxyApp
 from .files import load_stub_file
 from .replies import FAULTS, HeaderInput, Response, Step
+from .scenarios import STARTED, ScenarioRule
 
 if TYPE_CHECKING:
     import ssl
@@ -46,11 +49,13 @@ class Stub:
     """
 
     def __init__(self, owner: "StubApp", method: str | None, path: Any,
-                 expectation: Expectation, times: int | None, priority: int, order: int) -> None:
+                 expectation: Expectation, times: int | None, priority: int, order: int,
+                 scenario: ScenarioRule | None = None) -> None:
         self._owner = owner
         #: The method matched (upper case), or None for any.
         self.method = method
-        #: The path matched: a string, a ``/items/{id}`` template, a regex, or None for any.
+        #: The path matched: a string, a ``/items/{id}`` template, a regex, a matcher, or
+        #: None for any.
         self.path = path
         self.expectation = expectation
         #: How many requests it answers before it expires (None: no limit).
@@ -58,6 +63,8 @@ class Stub:
         #: Among matching stubs, the highest priority answers (then the newest).
         self.priority = priority
         self.order = order
+        #: The stub's part in a scenario, or None.
+        self.scenario = scenario
         #: How many requests this stub has answered.
         self.calls = 0
         self._steps: list[Step] = []
@@ -136,11 +143,19 @@ class Stub:
         """True once a stub declared with ``times=n`` has answered n requests."""
         return self.times is not None and self.calls >= self.times
 
-    def mismatches(self, request: RecordedRequest) -> list[Mismatch]:
-        """How *request* differs from what this stub expects (expiry included)."""
+    def mismatches(self, request: RecordedRequest,
+                   states: dict[str, str] | None = None) -> list[Mismatch]:
+        """How *request* differs from what this stub expects (expiry and scenario included).
+
+        *states* are the scenarios' states to judge by (default: the current ones).
+        """
         found = self.expectation.mismatches(request)
         if self.expired:
             found.append(Mismatch("times", f"{self.calls} used", f"{self.times} allowed"))
+        if self.scenario is not None:
+            skipped = self.scenario.mismatch(self._owner.scenarios if states is None else states)
+            if skipped is not None:
+                found.append(skipped)
         return found
 
     @property
@@ -152,6 +167,7 @@ class Stub:
     def __repr__(self) -> str:
         extra = f" times={self.times}" if self.times is not None else ""
         extra += f" priority={self.priority}" if self.priority else ""
+        extra += f" {self.scenario}" if self.scenario is not None else ""
         return f"<Stub {self.expectation}{extra} calls={self.calls}>"
 
 
@@ -173,14 +189,17 @@ class StubApp:
         self.fallback = fallback
         self._lock = threading.Lock()
         self._stubs: list[Stub] = []
-        self._unmatched: list[RecordedRequest] = []
+        # Each unmatched request with the scenarios' states it met, for its report.
+        self._unmatched: list[tuple[RecordedRequest, dict[str, str]]] = []
+        self._states: dict[str, str] = {}
         self._order = 0
-        self._interrupt = threading.Event()
+        self._interrupt = Interrupt()
 
     # -- declaring ------------------------------------------------------------------
 
     def stub(self, method: str | None = None, path: PathSpec | None = None, *,
-             times: int | None = None, priority: int = 0,
+             times: int | None = None, priority: int = 0, scenario: str | None = None,
+             state: str | None = None, new_state: str | None = None,
              **criteria: Unpack[RequestCriteria]) -> Stub:
         """Declare a stub; chain ``.respond(...)``, ``.then(...)``, ``.call(...)`` or ``.fault(...)``.
 
@@ -188,19 +207,25 @@ class StubApp:
         ``/items/{id}`` template, a compiled regex or a matcher; the other
         criteria (*query*, *headers*, *body*, *json*, *form*, *files*,
         *cookies*, *auth*, *host*, *predicate*) are those of
-        :class:`RequestCriteria`, and take matchers of :mod:`fakeserver.match`. A stub with *times* expires after that
-        many answers. Without a response it answers 200, empty. Raises
-        TypeError for a keyword that is no criterion, *status* included:
-        the stub chooses the status, with :meth:`Stub.respond`.
+        :class:`RequestCriteria`, and take matchers of
+        :mod:`fakeserver.match`. A stub with *times* expires after that many
+        answers. With *scenario*, it matches only while that scenario is in
+        *state* (None: any), and moves it to *new_state* when it answers;
+        every scenario starts in ``"Started"``. Without a response it
+        answers 200, empty. Raises TypeError for a keyword that is no
+        criterion, *status* included: the stub chooses the status, with
+        :meth:`Stub.respond`.
         """
         if "status" in criteria:
             raise TypeError("a stub matches requests before they are answered, so it takes no "
                             "status=; give the status it answers with to .respond(status)")
+        check_target("stub", path, method, method_first=True)
         method = self._method(method)
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1, not {times!r}")
+        rule = ScenarioRule.of(scenario, state, new_state)
         expectation = request_expectation(path, method, **criteria)
-        return self._add_stub(method, path, expectation, times, priority)
+        return self._add_stub(method, path, expectation, times, priority, rule)
 
     @staticmethod
     def _method(method: str | None) -> str | None:
@@ -208,14 +233,16 @@ class StubApp:
         return None if method in (None, "*") else method.upper()
 
     def _add_stub(self, method: str | None, path: PathSpec | None,
-                  expectation: Expectation, times: int | None, priority: int) -> Stub:
-        """Declare a stub matching *expectation* (:meth:`stub`'s, or a stub file's exact entry).
+                  expectation: Expectation, times: int | None, priority: int,
+                  scenario: ScenarioRule | None = None) -> Stub:
+        """Declare a stub matching *expectation* (:meth:`stub`'s, or a stub file's exact entry),
+        in *scenario* if given.
 
         *method* is normalized (:meth:`_method`) and *times* checked by the caller.
         """
         with self._lock:
             self._order += 1
-            stub = Stub(self, method, path, expectation, times, priority, self._order)
+            stub = Stub(self, method, path, expectation, times, priority, self._order, scenario)
             self._stubs.append(stub)
         return stub
 
@@ -229,14 +256,41 @@ class StubApp:
     def unmatched(self) -> list[RecordedRequest]:
         """Requests no stub matched, oldest first (a copy)."""
         with self._lock:
-            return list(self._unmatched)
+            return [request for request, _ in self._unmatched]
+
+    # -- scenarios ------------------------------------------------------------------
+
+    @property
+    def scenarios(self) -> dict[str, str]:
+        """Every scenario the stubs name or a test set, with its state (a copy)."""
+        with self._lock:
+            named = {stub.scenario.name: STARTED for stub in self._stubs if stub.scenario}
+            return {**named, **self._states}
+
+    def scenario_state(self, name: str) -> str:
+        """The state of scenario *name*: ``"Started"`` until a stub or a test moves it."""
+        with self._lock:
+            return self._states.get(name, STARTED)
+
+    def set_scenario_state(self, name: str, state: str) -> None:
+        """Move scenario *name* to *state*, as a stub with ``new_state=`` would. Thread-safe."""
+        if not isinstance(state, str):
+            raise TypeError(f"a scenario's state is a string, not {state!r}")
+        with self._lock:
+            self._states[name] = state
+
+    def reset_scenarios(self) -> None:
+        """Put every scenario back in ``"Started"``. Thread-safe."""
+        with self._lock:
+            self._states = {}
 
     def unused(self) -> list[Stub]:
         """Stubs that never answered a request."""
         return [stub for stub in self.stubs if not stub.used]
 
     def reset(self, keep: Iterable[Stub] = ()) -> None:
-        """Forget the unmatched requests and every stub but those in *keep*.
+        """Forget the unmatched requests and every stub but those in *keep*; every
+        scenario is back in ``"Started"``.
 
         The mixin does it before each test, keeping the stubs the class
         declared (a ``StubApp.from_file(...)`` given as ``app``, or stubs
@@ -246,6 +300,7 @@ class StubApp:
         with self._lock:
             self._stubs = [stub for stub in self._stubs if id(stub) in kept]
             self._unmatched = []
+            self._states = {}
         self._interrupt.clear()
 
     def interrupt(self) -> None:
@@ -265,15 +320,18 @@ class StubApp:
         if not stubs and self.fallback is not None:
             return self.fallback(environ, start_response)
         matching = [stub for stub in stubs if stub.expectation.matches(request)]
-        with self._lock:
-            live = [stub for stub in matching if not stub.expired]
+        with self._lock:  # choosing, counting and moving a scenario on: one step
+            live = [stub for stub in matching if not stub.expired
+                    and (stub.scenario is None or stub.scenario.mismatch(self._states) is None)]
             chosen = max(live, key=lambda stub: (stub.priority, stub.order), default=None)
             if chosen is None:
                 request.unmatched = True
-                self._unmatched.append(request)
+                self._unmatched.append((request, dict(self._states)))
             else:
                 chosen.calls += 1
                 step = chosen._step()
+                if chosen.scenario is not None:
+                    chosen.scenario.advance(self._states)
         if chosen is None:
             report = self.near_miss_report(request, stubs)
             start_response(Response(self.unmatched_status).status_line,
@@ -284,13 +342,21 @@ class StubApp:
 
     def near_miss_report(self, request: RecordedRequest, stubs: list[Stub] | None = None,
                          limit: int | None = 10) -> str:
-        """Why no stub matched *request*: the closest stubs, field by field."""
+        """Why no stub matched *request*: the closest stubs, field by field.
+
+        A stub skipped for its scenario's state is judged by the states the
+        request met.
+        """
         stubs = self.stubs if stubs is None else stubs
+        with self._lock:
+            states = next((seen for unmatched, seen in self._unmatched if unmatched is request),
+                          dict(self._states))
         subject = f"{request.method} {request.target}"
         if not stubs:
             return f"No stub matched {subject}; no stubs are declared."
         headline = f"No stub matched {subject}; {len(stubs)} stub{'s' * (len(stubs) != 1)} declared."
-        return format_report(headline, rank_by(stubs, lambda stub: stub.mismatches(request)),
+        ranked = rank_by(stubs, lambda stub: stub.mismatches(request, states))
+        return format_report(headline, ranked,
                              lambda stub: stub.label, title="Closest stubs",
                              style=ReportStyle(limit, _NEAR_MISS_HINT))
 
@@ -312,15 +378,15 @@ class StubApp:
         ``{"$contains": "..."}``, ``{"$any": true}``, ``{"$absent": true}``,
         ``{"$one_of": [...]}``, ``{"$json_contains": ...}``. Response keys:
         status, headers (a value may be a list, for a repeated field), body
-        (or body_base64), text, json, delay; optional times and priority.
-        ``"responses": [...]`` instead of ``"response"`` answers each in
-        turn, the last repeating. In a request, ``match_headers`` names the
-        headers matched (the others are kept for the reader), and
-        ``"exact": true`` (as :meth:`Recorder.save_stubs` writes) matches no
-        more and no less than the query, form, files and body given,
-        ``"<redacted>"`` standing for any value. Raises ValueError naming
-        the entry and the field at fault, having declared none of the
-        file's stubs.
+        (or body_base64), text, json, delay; optional times, priority,
+        scenario, state and new_state. ``"responses": [...]`` instead of
+        ``"response"`` answers each in turn, the last repeating. In a
+        request, ``match_headers`` names the headers matched (the others are
+        kept for the reader), and ``"exact": true`` (as
+        :meth:`Recorder.save_stubs` writes) matches no more and no less than
+        the query, form, files and body given, ``"<redacted>"`` standing for
+        any value. Raises ValueError naming the entry and the field at
+        fault, having declared none of the file's stubs.
         """
         return load_stub_file(self, path)
 

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .. import match
 from .._matching import request_expectation
+from .._targets import is_path
 from ..match import Matcher
 from .recorded import exact_expectation
 from .replies import Response
+from .scenarios import ScenarioRule
 
 if TYPE_CHECKING:
     from .app import Stub, StubApp
@@ -34,7 +36,8 @@ __all__ = ["check_entries", "declare_stub", "declare_stubs", "load_stub_file", "
 _REQUEST_KEYS = ("method", "path", "query", "headers", "match_headers", "body", "body_base64",
                  "json", "form", "files", "cookies", "auth", "host", "exact")
 _RESPONSE_KEYS = ("status", "headers", "body", "body_base64", "text", "json", "delay")
-_ENTRY_KEYS = ("request", "response", "responses", "times", "priority")
+_ENTRY_KEYS = ("request", "response", "responses", "times", "priority", "scenario", "state",
+               "new_state")
 #: Request keys that say how to match rather than what: no criteria.
 _NOT_CRITERIA = ("method", "path", "exact")
 
@@ -92,14 +95,15 @@ def declare_stub(app: StubApp, entry: dict[str, Any]) -> Stub:
     request = dict(entry["request"])
     method, path = request.pop("method", None), request.pop("path", None)
     times, priority = entry.get("times"), entry.get("priority", 0)
+    scenario = {key: entry.get(key) for key in ("scenario", "state", "new_state")}
     if request.pop("exact", False):
         if isinstance(request.get("body"), str):
             request["body"] = request["body"].encode("utf-8")
         method = app._method(method)
         stub = app._add_stub(method, path, exact_expectation(method, path, request),
-                             times, priority)
+                             times, priority, ScenarioRule.of(**scenario))
     else:
-        stub = app.stub(method, path, times=times, priority=priority, **request)
+        stub = app.stub(method, path, times=times, priority=priority, **scenario, **request)
     for response in entry.get("responses") or [entry.get("response", {})]:
         stub.then(**_answer(response))
     return stub
@@ -161,6 +165,9 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
         "request.host": (request.get("host"), compared, "a string or a matcher"),
         "times": (entry.get("times"), int, "an integer"),
         "priority": (entry.get("priority"), int, "an integer"),
+        "scenario": (entry.get("scenario"), str, "a string"),
+        "state": (entry.get("state"), str, "a string"),
+        "new_state": (entry.get("new_state"), str, "a string"),
     })
     if not isinstance(request.get("exact", False), bool):
         raise ValueError(f"{where}: request.exact must be true or false, not {request['exact']!r}")
@@ -175,6 +182,10 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
                           ("request.headers", request.get("headers")),
                           ("request.cookies", request.get("cookies"))], compared)
     request = _decoded(where, request)
+    path = request.get("path")
+    if isinstance(path, str) and not is_path(path):
+        raise ValueError(f'{where}: request.path must start with "/" (or be a full URL), '
+                         f"not {path!r}")
     criteria = {key: value for key, value in request.items() if key not in _NOT_CRITERIA}
     try:  # what the matching itself refuses (a files= entry with an unknown key, ...)
         request_expectation(request.get("path"), request.get("method"), **criteria)
@@ -182,6 +193,10 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
         raise ValueError(f"{where}: request: {error}") from None
     for label, response in labelled:
         _check_response(where, label, response)
+    try:
+        ScenarioRule.of(entry.get("scenario"), entry.get("state"), entry.get("new_state"))
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
     return {**entry, "request": request}
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json as jsonlib
 import socket
 import struct
-import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
+from .._http.watch import ClientDisconnected, Interrupt, Woken
 from .._http.wire import reason_phrase, write_head
 from .._journal.recorder import rewound
 
@@ -105,10 +106,16 @@ class Step:
     app: Callable[..., Iterable[bytes]] | None = None
 
     def reply(self, request: Any, environ: dict[str, Any], start_response: Callable[..., Any],
-              interrupt: threading.Event) -> Iterable[bytes]:
-        """Answer *request*; waits for the delay unless *interrupt* is set."""
+              interrupt: Interrupt) -> Iterable[bytes]:
+        """Answer *request* (a ``RecordedRequest``); waits for the delay unless *interrupt* is set.
+
+        Raises :class:`ClientDisconnected`, ending the exchange, as soon as
+        the client leaves during the delay or a dribble.
+        """
         if self.delay:
-            interrupt.wait(self.delay)
+            client = environ.get("fakeserver.client_socket")
+            if interrupt.wait(self.delay, client) is Woken.CLIENT_GONE:
+                raise _disconnected(request, f"during the stub's {self.delay:g}s delay")
         if self.app is not None:
             return self.app(rewound(environ, request), start_response)
         response = self.response
@@ -124,8 +131,14 @@ class Step:
             raise RuntimeError("faults need the raw connection: serve the StubApp with "
                                "fakeserver's AppRunner")
         data = _fault_bytes(self.fault, response)  # while the server can still answer 500
-        _inject(self.fault, take_socket(), data, self.pause, interrupt)
+        _inject(self.fault, take_socket(), data, self.pause, interrupt, request)
         return []
+
+
+def _disconnected(request: Any, when: str) -> ClientDisconnected:
+    """The error of an exchange whose client left, saying how long after its request."""
+    return ClientDisconnected(f"the client disconnected {time.time() - request.time:.2f}s after "
+                              f"its request, {when}")
 
 
 def _fault_bytes(kind: str, response: Response) -> bytes:
@@ -145,16 +158,24 @@ def _fault_bytes(kind: str, response: Response) -> bytes:
     return b""  # "reset" and "close" send nothing
 
 
-def _inject(kind: str, sock: socket.socket, data: bytes, pause: float,
-            interrupt: threading.Event) -> None:
+def _inject(kind: str, sock: socket.socket, data: bytes, pause: float, interrupt: Interrupt,
+            request: Any) -> None:
     """Send the broken answer *kind*, made of *data*; the server closes the socket afterwards."""
     if kind == "reset":  # close with SO_LINGER 0: the kernel sends RST, not FIN
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     elif kind == "dribble":
         for start in range(0, len(data), 16):
-            if start and interrupt.wait(pause):
+            woken = interrupt.wait(pause, sock) if start else Woken.TIMEOUT
+            if woken is Woken.INTERRUPTED:
                 return
-            sock.sendall(data[start:start + 16])
+            if woken is Woken.TIMEOUT:
+                try:
+                    sock.sendall(data[start:start + 16])
+                    continue
+                except OSError:  # reset by the client
+                    pass
+            raise _disconnected(request, f"{start} of the {len(data)} bytes of the dribbled "
+                                         f"response sent")
     elif data:
         sock.sendall(data)
     # "close": nothing is sent; the server closes the connection.

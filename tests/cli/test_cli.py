@@ -118,6 +118,42 @@ class ModesTest(unittest.TestCase):
         block = cli.lines_until("path '/uplod' != '/upload'")
         self.assertIn("  | No stub matched POST /uplod; 1 stub declared.", block)
 
+    def test_scenarios_are_read_moved_and_reset_over_http(self) -> None:
+        path = os.path.join(self.directory, "stubs.json")
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump([{"request": {"method": "POST", "path": "/cart"}, "response": {"status": 201},
+                        "scenario": "cart", "state": "Started", "new_state": "has-item"}], file)
+        cli = CLI(self, "--port", "0", "--stubs", path)
+        _, _, port = cli.serving()
+        url = f"http://127.0.0.1:{port}"
+        endpoint = url + "/__fakeserver__/scenarios"
+
+        def send(method: str, target: str, body: bytes | None = None) -> tuple[int, bytes]:
+            return get(urllib.request.Request(target, data=body, method=method))
+
+        self.assertEqual(json.loads(get(endpoint)[1]), {"cart": "Started"})
+        self.assertEqual(get(url + "/cart", data=b"apple")[0], 201)
+        self.assertEqual(json.loads(get(endpoint)[1]), {"cart": "has-item"})
+        self.assertEqual(send("PUT", endpoint + "/cart", b"checked-out\n"), (204, b""))
+        self.assertEqual(send("PUT", endpoint + "/caf%C3%A9", b"open"), (204, b""))
+        self.assertEqual(json.loads(get(endpoint)[1]),
+                         {"cart": "checked-out", "caf\u00e9": "open"})
+        self.assertEqual(get(url + "/cart", data=b"pear")[0], 404)  # not in "Started"
+        self.assertEqual(send("DELETE", endpoint), (204, b""))
+        self.assertEqual(json.loads(get(endpoint)[1]), {"cart": "Started"})
+        self.assertEqual(send("PUT", endpoint + "/cart", b""),
+                         (400, b"send the new state of 'cart' as the body, e.g. curl -X PUT -d "
+                               b"has-item .../__fakeserver__/scenarios/cart\n"))
+        self.assertEqual(send("POST", endpoint)[0], 405)
+        self.assertEqual([e["path"] for e in json.loads(get(url + "/__fakeserver__/requests")[1])],
+                         ["/cart", "/cart"])  # the endpoint is not journaled
+
+    def test_scenarios_need_stubs(self) -> None:
+        cli = CLI(self, "--port", "0")
+        _, _, port = cli.serving()
+        self.assertEqual(get(f"http://127.0.0.1:{port}/__fakeserver__/scenarios"),
+                         (404, b"scenarios belong to stubs: serve some with --stubs FILE.json\n"))
+
     def test_tls(self) -> None:
         cli = CLI(self, "--port", "0", "--tls")
         scheme, _, port = cli.serving()

@@ -293,6 +293,7 @@ class InspectorSettingTest(unittest.TestCase):
             inspector = True
 
             def test(self) -> None:
+                self.stub("GET", "/hello")
                 urllib.request.urlopen(self.url("/hello"), timeout=10).read()
                 seen.append(json.loads(fetch(self.server.inspector_url + "requests").body))
 

@@ -120,6 +120,26 @@ class RequestAttributesTest(RecorderCase):
         self.assertEqual(upload.data, binary)
         self.assertEqual(recorded.files["other"][0].data, b"line\r\n")
         self.assertIn("pkg-1.0.tar.gz", repr(upload))
+        self.assertIs(recorded.file("content"), upload)
+
+    def test_file_is_the_one_upload_of_a_field_or_says_what_there_is(self) -> None:
+        body, content_type = multipart({"note": "x"}, {"a": ("a.txt", "text/plain", b"1"),
+                                                       "b": ("b.txt", "text/plain", b"2")})
+        twice = body.replace(b'name="b"', b'name="a"')
+        for data in (body, twice):
+            urllib.request.urlopen(urllib.request.Request(
+                self.runner.url + "/", data=data, headers={"Content-Type": content_type})).close()
+        one, two = self.recorded()
+        self.assertEqual(one.file("b").data, b"2")
+        with self.assertRaises(KeyError) as caught:
+            one.file("note")
+        self.assertEqual(caught.exception.args[0],
+                         "no file was uploaded as 'note'; fields with files: 'a', 'b'")
+        with self.assertRaises(ValueError) as caught:
+            two.file("a")
+        self.assertEqual(str(caught.exception),
+                         "2 files were uploaded as 'a'; take them from files['a']")
+        self.assertEqual([f.filename for f in two.files["a"]], ["a.txt", "b.txt"])
 
 
 class BodyTest(RecorderCase):

@@ -32,6 +32,7 @@ class FilesTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(self.stubs.stubs[0].calls, 2)
 
     def test_filename_content_or_dict(self) -> None:
+        self.stub("POST", "/upload")
         post(self.url("/upload"), {}, {"report": ("r.csv", "text/csv", CSV)})
         self.assertRequested("/upload", files={"report": "r.csv"})
         self.assertRequested("/upload", files={"report": CSV})
@@ -43,6 +44,7 @@ class FilesTest(ServerTestCase, unittest.TestCase):
         self.assertNotRequested("/upload", files={"missing": "r.csv"})
 
     def test_one_spec_is_one_of_the_files_a_list_is_all_of_them(self) -> None:
+        self.stub("POST", "/many")
         post(self.url("/many"), {}, {"doc": [("a.txt", "text/plain", b"A"),
                                              ("b.txt", "text/plain", b"B")]})
         self.assertRequested("/many", files={"doc": "b.txt"})
@@ -70,6 +72,7 @@ class FilesTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(connection.getresponse().status, 201)
 
     def test_matchers_and_absence(self) -> None:
+        self.stub("POST", "/upload")
         post(self.url("/upload"), {}, {"report": ("r.csv", "text/csv", CSV)})
         self.assertRequested("/upload", files={"report": match.regex(r"\.csv$")})
         self.assertRequested("/upload", files={"report": {"content": match.contains(b"1,3"),
@@ -84,6 +87,7 @@ class FilesTest(ServerTestCase, unittest.TestCase):
                          "b'id,qty\\n1,3\\n2,4\\n'; file 'image': missing")
 
     def test_the_report_shows_what_was_uploaded(self) -> None:
+        self.stub("POST", "/upload")
         post(self.url("/upload"), {}, {"report": ("r.csv", "text/csv", CSV)})
         with self.assertRaises(self.failureException) as caught:
             self.assertRequested("/upload", files={"report": "s.csv", "image": b"\x89PNG"})
@@ -120,6 +124,7 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
         self.assertNotRequested("/me", cookies={"sid": "other"})
 
     def test_cookie_report(self) -> None:
+        self.stub("GET", "/me")
         connection = http.client.HTTPConnection(*self.server.address, timeout=10)
         self.addCleanup(connection.close)
         connection.request("GET", "/me", headers={"Cookie": "sid=1; theme=dark"})
@@ -153,6 +158,7 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
               GET /private        auth user: 'ann' != 'bob'; auth password: 'wrong' != 'secret'"""))
 
     def test_auth_with_requests_and_its_absence(self) -> None:
+        self.stub("GET", "/r")
         requests = import_extra("requests")
         requests.get(self.url("/r"), auth=("ann", "pässword"), timeout=10).close()
         requests.get(self.url("/r"), headers={"Authorization": "Bearer t0ken"}, timeout=10).close()
@@ -168,6 +174,7 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
         ])
 
     def test_host(self) -> None:
+        self.stub("GET", "/h")
         port = self.server.address[1]
         connection = http.client.HTTPConnection(*self.server.address, timeout=10)
         self.addCleanup(connection.close)

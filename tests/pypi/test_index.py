@@ -597,6 +597,7 @@ class LifecycleTest(unittest.TestCase):
     def test_combines_with_server_test_case(self) -> None:
         class Both(PackageIndexTestCase, ServerTestCase, unittest.TestCase):
             def test_both(self) -> None:
+                self.stub("GET", "/hello")
                 urllib.request.urlopen(self.url("/hello")).close()
                 distutils_upload(self.upload_url, *build_sdist())
                 self.assertRequested("/hello")

@@ -9,10 +9,10 @@ import time
 import unittest
 import urllib.request
 
-from fakeserver import AppRunner, demo_app, run_server, stop_server
+from fakeserver import AppRunner, Recorder, demo_app, run_server, stop_server
 from tests.support import (
-    assert_nothing_left, assert_stops_promptly, echo_app, failing_app, server_threads,
-    wait_for_server_threads,
+    assert_nothing_left, assert_stops_promptly, echo_app, failing_app, read_until_closed,
+    server_threads, wait_for_server_threads,
 )
 
 
@@ -52,6 +52,19 @@ class AppRunnerTest(unittest.TestCase):
                 body = response.read()
         self.assertIn(b"Hello world!", body)
         self.assertIs(runner.app, demo_app)
+
+    def test_demo_app_reads_the_body_a_client_holds_back_for_100_continue(self) -> None:
+        recorder = Recorder(demo_app)
+        self.addCleanup(recorder.clear)
+        with AppRunner(recorder) as runner:
+            with socket.create_connection(runner.address, timeout=5) as sock:
+                sock.sendall(b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                             b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+                self.assertEqual(sock.recv(100), b"HTTP/1.1 100 Continue\r\n\r\n")
+                sock.sendall(b"hello")
+                self.assertTrue(read_until_closed(sock).endswith(b"Hello world!\n\nPOST /big\n"))
+        [request] = recorder.settle()
+        self.assertEqual(request.body, b"hello")
 
     def test_start_and_stop_without_context_manager(self) -> None:
         runner = AppRunner(echo_app)

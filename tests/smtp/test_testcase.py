@@ -324,6 +324,7 @@ class CombinedTest(ServerTestCase, SMTPServerTestCase, unittest.TestCase):
     """An HTTP server and an SMTP server in one class, each with its own assertions."""
 
     def test_both_servers_and_both_assertion_families(self) -> None:
+        self.stub("GET", "/signup")
         with urllib.request.urlopen(self.url("/signup"), timeout=TIMEOUT) as response:
             response.read()
         send_welcome(self.smtp_host, self.smtp_port)

@@ -11,6 +11,7 @@ import threading
 import time
 import unittest
 
+import fakeserver
 from fakeserver import AppRunner, Recorder, Response, ServerTestCase, StubApp
 from tests.support import call, echo_app, json_file, run_case
 
@@ -187,12 +188,35 @@ class UnmatchedTest(unittest.TestCase):
 
         self.assertTrue(run_case(Case).wasSuccessful())
 
-    def test_without_stubs_the_default_app_is_the_demo(self) -> None:
+    def test_without_stubs_a_request_fails_the_test_saying_how_to_fix_it(self) -> None:
+        statuses = []
+
         class Case(ServerTestCase, unittest.TestCase):
             def test(self) -> None:
-                self.assertIn(b"Hello world!", call(self.url("/anything"))[1])
+                statuses.append(call(self.url("/anything"))[0])
 
-        self.assertTrue(run_case(Case).wasSuccessful())
+        result = run_case(Case)
+        self.assertEqual(statuses, [404])
+        [(_, text)] = result.failures
+        self.assertIn(textwrap.dedent("""\
+            1 request matched no stub (set allow_unmatched_requests = True on the test case to allow it):
+            No stub matched GET /anything; no stubs are declared.
+
+            No stubs are declared: declare one with self.stub(...), or set app = fakeserver.demo_app on the test case to accept any request.
+            """).rstrip(), text)
+
+    def test_the_demo_app_accepts_anything_when_asked_for(self) -> None:
+        bodies = []
+
+        class Case(ServerTestCase, unittest.TestCase):
+            app = fakeserver.demo_app
+
+            def test(self) -> None:
+                bodies.append(call(self.url("/anything"))[1])
+
+        result = run_case(Case)
+        self.assertTrue(result.wasSuccessful(), result.failures + result.errors)
+        self.assertEqual(bodies, [b"Hello world!\n\nGET /anything\n"])
 
     def test_stubs_are_fresh_for_each_test(self) -> None:
         seen = []

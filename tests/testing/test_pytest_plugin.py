@@ -44,13 +44,37 @@ def test_stubs_and_assertions(fake_http):
 def test_journal_stubs_and_settings_are_fresh_per_test(fake_http, tmp_path):
     assert fake_http.requests == [] and fake_http.stubs.stubs == []
     assert fake_http.allow_unmatched_requests is False
-    assert fetch(fake_http.url)[1].startswith(b"Hello world!")  # no stubs: the demo app
+    assert fetch(fake_http.url)[0] == 404  # no stubs: strict, nothing but stubs is served
+    fake_http.allow_unmatched_requests = True
     path = tmp_path / "stubs.json"
     path.write_text(json.dumps([{"request": {"path": "/f"}, "response": {"text": "from file"}}]))
     fake_http.load_stubs(path)
     assert fetch(fake_http.url_for("/f")) == (200, b"from file")
     fake_http.assert_request_count(2)
     PORTS.append(fake_http.address)
+
+def test_scenarios(fake_http):
+    fake_http.stub("POST", "/cart", scenario="cart", state="Started",
+                   new_state="has-item").respond(201)
+    assert fake_http.scenario_state("cart") == "Started"
+    assert fetch(fake_http.url_for("/cart"), b"apple")[0] == 201
+    fake_http.assert_scenario_state("cart", "has-item")
+    fake_http.set_scenario_state("cart", "Started")
+    with pytest.raises(AssertionError, match="^Expected scenario 'cart' to be 'has-item'; "
+                                             "it is 'Started'.$"):
+        fake_http.assert_scenario_state("cart", "has-item")
+
+def test_wait_for_request(fake_http):
+    import threading
+    fake_http.stub("POST", "/hook")
+    caller = threading.Thread(target=fetch, args=(fake_http.url_for("/hook"), b"late"))
+    caller.start()
+    assert fake_http.wait_for_request("/hook", method="POST", timeout=30).body == b"late"
+    caller.join()
+    assert fake_http.assert_requested("/hook", timeout=1).body == b"late"
+    with pytest.raises(AssertionError, match="^Expected a request matching /other within 0.01s; "
+                                             "0 of 1 recorded request match."):
+        fake_http.wait_for_request("/other", timeout=0.01)
 
 def test_one_server_per_session():
     assert len(PORTS) == 2 and PORTS[0] == PORTS[1]
@@ -177,6 +201,17 @@ def test_upload_assertions_and_client_settings(fake_pypi):
     assert (env["TWINE_REPOSITORY_URL"], env["TWINE_USERNAME"]) == (fake_pypi.upload_url, "__token__")
     assert f"repository = {fake_pypi.upload_url}\\n" in fake_pypi.pypirc()
 
+def test_waits_for_late_mail_and_uploads(fake_smtp, fake_pypi):
+    import threading
+    sender = threading.Thread(target=send, args=(fake_smtp, "ann@example.com", "Late"))
+    uploader = threading.Thread(target=distutils_upload, args=(fake_pypi.upload_url, *build_sdist()))
+    sender.start()
+    uploader.start()
+    assert fake_smtp.wait_for_mail(to="ann@example.com", timeout=30)["Subject"] == "Late"
+    assert fake_pypi.wait_for_upload("demo", "1.0", timeout=30).filetype == "sdist"
+    sender.join()
+    uploader.join()
+
 def test_uploaded_fails(fake_pypi):
     fake_pypi.max_uploads_shown = 1
     for minor in range(3):
@@ -270,7 +305,7 @@ class PytestPluginTest(unittest.TestCase):
 
     def test_fixtures_pass(self) -> None:
         output, counts = self.run_pytest(PASSING)
-        self.assertEqual(counts, {"passed": 9}, output)
+        self.assertEqual(counts, {"passed": 11}, output)
 
     def test_failures_read_like_the_mixins(self) -> None:
         output, counts = self.run_pytest(FAILING)
@@ -288,6 +323,11 @@ class PytestPluginTest(unittest.TestCase):
               POST /upload         path '/uplod' != '/upload'
             """), output)
         self.assertIn("FAILED test_example.py::test_unmatched - fakeserver: 1 request", output)
+        self.assertIn(textwrap.dedent("""\
+            No stub matched GET /other?q=1; no stubs are declared.
+
+            No stubs are declared: declare one with .stub(...) on the fake server, or serve app=fakeserver.demo_app to accept any request.
+            """), output)  # test_assertion: fake_http serves nothing but stubs
         self.assertIn("fakeserver: the app raised 1 exception during this test:\nTraceback", output)
         self.assertIn('ZeroDivisionError: the app divided by zero', output)
         # A test failing for its own reason also shows the server's side.
@@ -307,7 +347,7 @@ class PytestPluginTest(unittest.TestCase):
 
     def test_mail_and_upload_assertions_read_like_the_mixins(self) -> None:
         output, counts = self.run_pytest(MAIL_AND_UPLOADS)
-        self.assertEqual(counts, {"passed": 2, "failed": 4}, output)
+        self.assertEqual(counts, {"passed": 3, "failed": 4}, output)
         self.assertIn(textwrap.dedent("""\
             E       AssertionError: Expected a message to 'ann@example.com' with subject 'Welcome'; 0 of 2 sent messages match.
             E       Closest sent messages:
@@ -391,7 +431,7 @@ class PytestPluginTest(unittest.TestCase):
             "def test_one_server_per_session", "def _not_with_xdist").replace(
             "def test_factory_servers_stopped", "def _not_with_xdist_either"),
             "-p", "xdist", "-n", "2")
-        self.assertEqual(counts, {"passed": 7}, output)
+        self.assertEqual(counts, {"passed": 9}, output)
         self.assertIn("2 workers", output)
 
 

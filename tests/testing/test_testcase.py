@@ -9,7 +9,7 @@ import textwrap
 import unittest
 import urllib.request
 
-from fakeserver import ServerTestCase
+from fakeserver import ServerTestCase, demo_app
 from fakeserver._matching import ExchangeCriteria
 from tests.support import (
     assert_outer_server_survives, echo_app, failing_app, import_extra, run_case, server_threads,
@@ -81,8 +81,8 @@ class AppSettingTest(unittest.TestCase):
             with self.subTest(setting=setting):
                 self.assertEqual(self.served_body(setting), b"payload")
 
-    def test_default_is_the_demo_app(self) -> None:
-        self.assertIn(b"Hello world!", self.served_body(None))
+    def test_the_demo_app_is_served_only_when_asked_for(self) -> None:
+        self.assertEqual(self.served_body(demo_app), b"Hello world!\n\nPOST /x\n")
 
     def test_not_callable_is_explained(self) -> None:
         class Case(ServerTestCase, unittest.TestCase):
@@ -127,6 +127,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_a_class_run_inside_a_test_leaves_the_server_running(self) -> None:
         def use_server(case: ServerTestCase) -> None:
+            case.stub("GET", "/after")
             get(case.url("/after"))
             case.assertRequested("/after")
         assert_outer_server_survives(self, ServerTestCase, use_server)
@@ -162,6 +163,8 @@ class LifecycleTest(unittest.TestCase):
                 super().setUp()
 
         class Case(ServerTestCase, Support, unittest.TestCase):
+            app = demo_app
+
             def setUp(self) -> None:
                 super().setUp()
                 calls.append("case")
@@ -194,10 +197,11 @@ class LifecycleTest(unittest.TestCase):
         import_extra("pytest")
         source = textwrap.dedent("""
             import unittest, urllib.request
-            from fakeserver import ServerTestCase
+            from fakeserver import ServerTestCase, demo_app
 
             class PytestCollected(ServerTestCase, unittest.TestCase):
                 def test_one(self):
+                    self.stub("GET", "/p")
                     urllib.request.urlopen(self.url("/p")).close()
                     self.assertRequested("/p", method="GET")
 
