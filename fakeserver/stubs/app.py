@@ -387,10 +387,11 @@ class StubApp:
         the query, form, files and body given, ``"<redacted>"`` standing for
         any value. ``fakeserver/stubs.schema.json`` is the format's JSON
         Schema. *path* may also be a WireMock mapping file (one mapping, or
-        ``{"mappings": [...]}``) or a directory of mapping or stub files,
-        read as :mod:`fakeserver.stubs.wiremock` says. Raises ValueError
-        naming the file, the entry and the field at fault, having declared
-        none of the stubs.
+        ``{"mappings": [...]}``) or a directory of mapping or stub files
+        (every ``.json`` file under it, or under its ``mappings`` folder if
+        it has one); a mapping field that cannot be honoured raises. Raises
+        ValueError naming the file, the entry (or mapping) and the field at
+        fault, having declared none of the stubs.
         """
         return load_stub_file(self, path)
 
