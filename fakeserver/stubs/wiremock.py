@@ -29,7 +29,8 @@ dropped. What maps to what:
   line, then a broken body) is ``truncate``, ``RANDOM_DATA_THEN_CLOSE`` is
   ``malformed``.
 
-Knows nothing of servers or stubs: it turns parsed JSON into entries.
+Knows nothing of servers or stubs: it turns parsed JSON into entries (the
+template syntax of paths is the matching's).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ import json
 import os
 import re
 from typing import Any
+
+from .._matching.criteria import _TEMPLATE_FIELD
 
 __all__ = ["FAULTS", "mapping_entries", "mapping_files"]
 
@@ -180,7 +183,7 @@ def _url(where: str, field: str, value: str) -> dict[str, Any]:
     if not value.startswith("/"):
         raise ValueError(f'{where}: request.{field} must start with "/", not {value!r}')
     if field == "urlPathTemplate":
-        if "?" in value or re.sub(r"\{[A-Za-z_][A-Za-z0-9_]*\}", "", value).count("{"):
+        if "?" in value or "{" in _TEMPLATE_FIELD.sub("", value):
             raise ValueError(f"{where}: request.urlPathTemplate {value!r}: only path segments "
                              f"such as {{id}} are supported, not RFC 6570's other expressions")
         return {"path": value}
