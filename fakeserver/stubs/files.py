@@ -3,8 +3,9 @@
 The format is a list of ``{"request": {...}, "response": {...}}`` entries
 (or ``"responses": [...]``, played in order); :meth:`StubApp.load`
 documents it, and ``fakeserver/stubs.schema.json`` defines it as a JSON
-Schema. A file holding an object instead is read as WireMock mappings,
-translated into entries by :mod:`.wiremock`, as is a directory. Snapshots of a journal are written in it too, with
+Schema. A file holding an object is read as WireMock mappings instead,
+translated into entries by :mod:`.wiremock`; a directory, file by file.
+Snapshots of a journal are written in this format too, with
 ``"exact": true`` requests (:mod:`.recorded`) and bytes as base64. A file
 is read and checked whole, so that a mistake anywhere declares nothing and
 the ValueError names the entry and the field at fault. Only the criteria
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["check_entries", "declare_stub", "declare_stubs", "load_stub_file", "read_stub_file"]
 
-_REQUEST_KEYS = ("method", "path", "target", "query", "headers", "match_headers", "body", "body_base64",
-                 "json", "form", "files", "cookies", "auth", "host", "exact")
+_REQUEST_KEYS = ("method", "path", "target", "query", "headers", "match_headers", "body",
+                 "body_base64", "json", "form", "files", "cookies", "auth", "host", "exact")
 _RESPONSE_KEYS = ("status", "headers", "body", "body_base64", "text", "json", "delay", "fault")
 _ENTRY_KEYS = ("request", "response", "responses", "times", "priority", "scenario", "state",
                "new_state")

@@ -181,12 +181,13 @@ class AgreementTest(unittest.TestCase):
     def test_what_a_snapshot_writes(self) -> None:
         recorder = Recorder(echo_app)
         with AppRunner(recorder) as runner:
-            body, content_type = multipart({"note": "x"}, {"f": ("a.bin", "application/x", b"\0")})
-            for data, headers in ((None, {}), (b'{"a": [1]}', {"Content-Type": "application/json"}),
-                                  (b"a=1&a=2", {"Content-Type": "application/x-www-form-urlencoded"}),
-                                  (body, {"Content-Type": content_type}),
-                                  (b"\xff\x00", {"Content-Type": "application/octet-stream"})):
-                request = urllib.request.Request(runner.url + "/x?q=1", data, headers)
+            body, form_type = multipart({"note": "x"}, {"f": ("a.bin", "application/x", b"\0")})
+            for data, content_type in ((None, "text/plain"), (b'{"a": [1]}', "application/json"),
+                                       (b"a=1&a=2", "application/x-www-form-urlencoded"),
+                                       (body, form_type),
+                                       (b"\xff\x00", "application/octet-stream")):
+                request = urllib.request.Request(runner.url + "/x?q=1", data,
+                                                 {"Content-Type": content_type})
                 with urllib.request.urlopen(request, timeout=10) as response:
                     response.read()
         handle, path = tempfile.mkstemp(suffix=".json")
