@@ -298,7 +298,7 @@ def _response(where: str, response: dict[str, Any]) -> dict[str, Any]:
         entry["delay"] = delay / 1000
     if "fault" in response:
         fault = response["fault"]
-        if fault not in FAULTS:
+        if not isinstance(fault, str) or fault not in FAULTS:
             raise ValueError(f"{where}: response.fault {fault!r} is not supported; fakeserver "
                              f"reads {', '.join(FAULTS)}")
         entry["fault"] = FAULTS[fault]

@@ -354,6 +354,10 @@ class UnsupportedTest(unittest.TestCase):
              "mapping: response.fault 'EXPLODE' is not supported; fakeserver reads "
              "CONNECTION_RESET_BY_PEER, EMPTY_RESPONSE, MALFORMED_RESPONSE_CHUNK, "
              "RANDOM_DATA_THEN_CLOSE"),
+            ({"request": {}, "response": {"fault": ["EMPTY_RESPONSE"]}},
+             "mapping: response.fault ['EMPTY_RESPONSE'] is not supported; fakeserver reads "
+             "CONNECTION_RESET_BY_PEER, EMPTY_RESPONSE, MALFORMED_RESPONSE_CHUNK, "
+             "RANDOM_DATA_THEN_CLOSE"),
             ({"request": {}, "response": {"body": "a", "jsonBody": {}}},
              "mapping: response has body and jsonBody; give one"),
             ({"request": {}, "response": {"base64Body": "*"}},
