@@ -6,6 +6,9 @@
 - ``servers``: the servers the options ask for, recorded (bounded by
   ``--journal-limit``) behind the inspector, and how they are announced.
 - ``journal``: the readable block printed per exchange and per message.
+- ``scenarios``: the endpoints reading, moving and resetting the scenarios
+  of the stubs served, under ``/__fakeserver__/scenarios`` (routed there by
+  the inspector).
 - ``printing``: escaping what reaches the terminal, and :class:`Output`,
   which prints and appends to the ``--journal`` file.
 

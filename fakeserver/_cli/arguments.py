@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "the JSON; older ones are dropped and counted (default: %(default)s)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--app", metavar="MODULE:CALLABLE", help="serve this WSGI app")
-    mode.add_argument("--stubs", metavar="FILE.json", help="serve the stubs declared in this file")
+    mode.add_argument("--stubs", metavar="FILE.json",
+                      help="serve the stubs declared in this file (or WireMock's mappings: a "
+                           "mapping file, or a directory of them)")
     mode.add_argument("--pypi", action="store_true", help="serve a fake package index")
     mode.add_argument("--smtp", action="store_true", help="serve a fake mail server")
     mode.add_argument("--proxy", metavar="URL",

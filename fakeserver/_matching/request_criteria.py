@@ -77,6 +77,9 @@ class RequestCriteria(TypedDict, total=False):
     #: The host the request was sent to (the ``Host`` header), ignoring case;
     #: its port is compared only when given (``"api.example.com:8443"``).
     host: Expected[str] | None
+    #: The path and query as requested (``"/items?page=2"``), compared whole:
+    #: no parameter more or less, in the order sent (WireMock's ``url``).
+    target: Expected[str] | None
     #: A function of the :class:`RecordedRequest` that must return true.
     predicate: Callable[[RecordedRequest], bool] | None
 
@@ -172,6 +175,7 @@ _CRITERIA: dict[str, Callable[[Any], Criterion]] = {
     "cookies": lambda cookies: subset("cookies", cookies, _cookies, noun="cookie"),
     "auth": _auth_criterion,
     "host": _host_criterion,
+    "target": lambda target: equal("target", target, lambda r: r.target),
     "status": lambda status: equal("status", status, _status),
     "predicate": predicate_criterion,
 }

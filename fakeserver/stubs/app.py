@@ -372,21 +372,26 @@ class StubApp:
     def load(self, path: str | os.PathLike) -> list[Stub]:
         """Declare the stubs of a JSON file: a list of ``{"request": {...}, "response": {...}}``.
 
-        Request keys: method, path, query, headers, body (or body_base64),
-        json, form, files, cookies, auth, host; where a value is compared, a
-        matcher may stand for it as a one-key object: ``{"$regex": "..."}``,
+        Request keys: method, path, target, query, headers, body (or
+        body_base64), json, form, files, cookies, auth, host; where a value
+        is compared, a matcher may stand for it as a one-key object: ``{"$regex": "..."}``,
         ``{"$contains": "..."}``, ``{"$any": true}``, ``{"$absent": true}``,
         ``{"$one_of": [...]}``, ``{"$json_contains": ...}``. Response keys:
         status, headers (a value may be a list, for a repeated field), body
-        (or body_base64), text, json, delay; optional times, priority,
+        (or body_base64), text, json, delay, fault; optional times, priority,
         scenario, state and new_state. ``"responses": [...]`` instead of
         ``"response"`` answers each in turn, the last repeating. In a
         request, ``match_headers`` names the headers matched (the others are
         kept for the reader), and ``"exact": true`` (as
         :meth:`Recorder.save_stubs` writes) matches no more and no less than
         the query, form, files and body given, ``"<redacted>"`` standing for
-        any value. Raises ValueError naming the entry and the field at
-        fault, having declared none of the file's stubs.
+        any value. ``fakeserver/stubs.schema.json`` is the format's JSON
+        Schema. *path* may also be a WireMock mapping file (one mapping, or
+        ``{"mappings": [...]}``) or a directory of mapping or stub files
+        (every ``.json`` file under it, or under its ``mappings`` folder if
+        it has one); a mapping field that cannot be honoured raises. Raises
+        ValueError naming the file, the entry (or mapping) and the field at
+        fault, having declared none of the stubs.
         """
         return load_stub_file(self, path)
 

@@ -2,7 +2,10 @@
 
 The format is a list of ``{"request": {...}, "response": {...}}`` entries
 (or ``"responses": [...]``, played in order); :meth:`StubApp.load`
-documents it. Snapshots of a journal are written in it too, with
+documents it, and ``fakeserver/stubs.schema.json`` defines it as a JSON
+Schema. A file holding an object is read as WireMock mappings instead,
+translated into entries by :mod:`.wiremock`; a directory, file by file.
+Snapshots of a journal are written in this format too, with
 ``"exact": true`` requests (:mod:`.recorded`) and bytes as base64. A file
 is read and checked whole, so that a mistake anywhere declares nothing and
 the ValueError names the entry and the field at fault. Only the criteria
@@ -25,17 +28,18 @@ from .._matching import request_expectation
 from .._targets import is_path
 from ..match import Matcher
 from .recorded import exact_expectation
-from .replies import Response
+from .replies import FAULTS, Response
 from .scenarios import ScenarioRule
+from .wiremock import mapping_entries, mapping_files
 
 if TYPE_CHECKING:
     from .app import Stub, StubApp
 
 __all__ = ["check_entries", "declare_stub", "declare_stubs", "load_stub_file", "read_stub_file"]
 
-_REQUEST_KEYS = ("method", "path", "query", "headers", "match_headers", "body", "body_base64",
-                 "json", "form", "files", "cookies", "auth", "host", "exact")
-_RESPONSE_KEYS = ("status", "headers", "body", "body_base64", "text", "json", "delay")
+_REQUEST_KEYS = ("method", "path", "target", "query", "headers", "match_headers", "body",
+                 "body_base64", "json", "form", "files", "cookies", "auth", "host", "exact")
+_RESPONSE_KEYS = ("status", "headers", "body", "body_base64", "text", "json", "delay", "fault")
 _ENTRY_KEYS = ("request", "response", "responses", "times", "priority", "scenario", "state",
                "new_state")
 #: Request keys that say how to match rather than what: no criteria.
@@ -43,12 +47,24 @@ _NOT_CRITERIA = ("method", "path", "exact")
 
 
 def load_stub_file(app: StubApp, path: str | os.PathLike) -> list[Stub]:
-    """Declare on *app* the stubs of the JSON file at *path*; all of them, or none.
+    """Declare on *app* the stubs at *path*; all of them, or none.
 
-    Raises ValueError naming the entry and the field at fault, or OSError
-    when the file cannot be read.
+    *path* is a stub file (a JSON list), a WireMock mapping file (an
+    object: one mapping, or ``{"mappings": [...]}``), or a directory of
+    either (see :func:`.wiremock.mapping_files`). Every file is checked
+    before any stub is declared. Raises ValueError naming the file, the
+    entry or mapping, and the field at fault, or OSError when a file cannot
+    be read.
     """
-    return declare_stubs(app, read_stub_file(path), os.fspath(path))
+    checked = []
+    for source in mapping_files(path) if os.path.isdir(path) else [os.fspath(path)]:
+        document = _parsed(source)
+        if isinstance(document, list):
+            checked += check_entries(document, source)
+        else:
+            labels, entries = mapping_entries(document, source)
+            checked += check_entries(entries, source, labels)
+    return [declare_stub(app, entry) for _, entry in checked]
 
 
 def read_stub_file(path: str | os.PathLike) -> list[Any]:
@@ -56,14 +72,18 @@ def read_stub_file(path: str | os.PathLike) -> list[Any]:
 
     Raises ValueError unless it is a JSON list, OSError when it cannot be read.
     """
-    with open(path, encoding="utf-8") as file:
-        try:
-            entries = jsonlib.load(file)
-        except ValueError as error:
-            raise ValueError(f"{path}: not valid JSON: {error}") from None
+    entries = _parsed(path)
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of stubs, not {type(entries).__name__}")
     return entries
+
+
+def _parsed(path: str | os.PathLike) -> Any:
+    with open(path, encoding="utf-8") as file:
+        try:
+            return jsonlib.load(file)
+        except ValueError as error:
+            raise ValueError(f"{path}: not valid JSON: {error}") from None
 
 
 def declare_stubs(app: StubApp, entries: list[Any], source: str) -> list[Stub]:
@@ -74,18 +94,20 @@ def declare_stubs(app: StubApp, entries: list[Any], source: str) -> list[Stub]:
     return [declare_stub(app, entry) for _, entry in check_entries(entries, source)]
 
 
-def check_entries(entries: list[Any], source: str) -> list[tuple[str, dict[str, Any]]]:
+def check_entries(entries: list[Any], source: str,
+                  labels: list[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """Check every one of parsed *entries* from *source*; each comes back with where it is.
 
-    *Where* is ``"SOURCE: entry N"``, for a caller's own errors about an
-    entry to begin as these do. Declares nothing: a caller placing entries
+    *Where* is ``"SOURCE: entry N"`` (or ``"SOURCE: LABEL"``, with the
+    entry's label in *labels*), for a caller's own errors about an entry
+    to begin as these do. Declares nothing: a caller placing entries
     elsewhere (on the host of a full URL, say) declares them with
     :func:`declare_stub` once every one is checked. Raises ValueError naming
     *source*, the entry and the field at fault.
     """
     checked = []
     for index, entry in enumerate(entries):
-        where = f"{source}: entry {index}"
+        where = f"{source}: {labels[index] if labels is not None else f'entry {index}'}"
         checked.append((where, _check_entry(where, entry)))
     return checked
 
@@ -106,12 +128,14 @@ def declare_stub(app: StubApp, entry: dict[str, Any]) -> Stub:
         stub = app.stub(method, path, times=times, priority=priority, **scenario, **request)
     for response in entry.get("responses") or [entry.get("response", {})]:
         stub.then(**_answer(response))
+        if "fault" in response:
+            stub.fault(response["fault"])
     return stub
 
 
 def _answer(response: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``Stub.then`` for a checked response object."""
-    answer = dict(response)
+    answer = {key: value for key, value in response.items() if key != "fault"}
     body, data = answer.pop("body", None), answer.pop("body_base64", None)
     if body is not None:
         answer["body"] = body.encode("utf-8")
@@ -153,6 +177,7 @@ def _check_entry(where: str, entry: Any) -> dict[str, Any]:
     _check_types(where, {
         "request.method": (request.get("method"), str, "a string"),
         "request.path": (request.get("path"), compared, "a string or a matcher"),
+        "request.target": (request.get("target"), compared, "a string or a matcher"),
         "request.query": (request.get("query"), dict, "an object"),
         "request.headers": (request.get("headers"), dict, "an object"),
         "request.match_headers": (request.get("match_headers"), list, "a list"),
@@ -265,6 +290,9 @@ def _check_response(where: str, label: str, response: Any) -> None:
         f"{label}.delay": (response.get("delay"), (int, float), "a number"),
     })
     _check_values(where, [(f"{label}.headers", response.get("headers"))], str)
+    if "fault" in response and response["fault"] not in FAULTS:
+        raise ValueError(f"{where}: {label}.fault must be one of {', '.join(FAULTS)}, "
+                         f"not {response['fault']!r}")
     if "body_base64" in response:
         _base64(where, f"{label}.body_base64", response["body_base64"])
     given = "body" in response or "body_base64" in response

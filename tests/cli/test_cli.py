@@ -118,6 +118,14 @@ class ModesTest(unittest.TestCase):
         block = cli.lines_until("path '/uplod' != '/upload'")
         self.assertIn("  | No stub matched POST /uplod; 1 stub declared.", block)
 
+    def test_wiremock_mappings(self) -> None:
+        root = os.path.join(ROOT, "tests", "stubs", "wiremock", "root")  # mappings/ and __files/
+        cli = CLI(self, "--port", "0", "--stubs", root)
+        _, _, port = cli.serving()
+        self.assertEqual(get(f"http://127.0.0.1:{port}/some/thing"), (200, b"Hello, world!"))
+        self.assertEqual(get(f"http://127.0.0.1:{port}/api/specific-resource"),
+                         (200, b"Resource state"))
+
     def test_scenarios_are_read_moved_and_reset_over_http(self) -> None:
         path = os.path.join(self.directory, "stubs.json")
         with open(path, "w", encoding="utf-8") as file:
@@ -262,6 +270,11 @@ class ErrorsTest(unittest.TestCase):
         self.assertUsageError("--smtp", "--pypi", says="not allowed with argument")
         self.assertUsageError("--app", "no_such_module_here:app", says="No module named")
         self.assertUsageError("--stubs", "/no/such/stubs.json", says="No such file")
+        unsupported = os.path.join(ROOT, "tests", "stubs", "wiremock", "unsupported",
+                                   "transformers.json")
+        self.assertUsageError("--stubs", unsupported,
+                              says=f"ValueError: {unsupported}: mapping: response.transformers is "
+                                   f"not supported")
 
     def test_a_port_out_of_range_is_a_usage_error(self) -> None:
         for port in ("70000", "65536", "-1"):  # not bound modulo 65536

@@ -198,5 +198,21 @@ class CookiesAuthHostTest(ServerTestCase, unittest.TestCase):
         ])
 
 
+class TargetTest(ServerTestCase, unittest.TestCase):
+    def test_the_path_and_query_whole(self) -> None:
+        self.stub("GET", "/items")
+        for target in ("/items?page=2&size=5", "/items?size=5&page=2"):
+            call(self.url(target))
+        self.assertRequested("/items", target="/items?page=2&size=5", count=1)
+        self.assertRequested("/items", target=match.regex(r"[?&]page=2(&|$)"), count=2)
+        self.assertNotRequested("/items", target="/items?page=2")
+        with self.assertRaises(self.failureException) as caught:
+            self.assertRequested("/items", target="/items?page=2")
+        self.assertEqual(str(caught.exception).splitlines()[2:], [
+            "  GET /items?page=2&size=5  target '/items?page=2&size=5' != '/items?page=2'",
+            "  GET /items?size=5&page=2  target '/items?size=5&page=2' != '/items?page=2'",
+        ])
+
+
 if __name__ == "__main__":
     unittest.main()

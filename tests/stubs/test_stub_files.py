@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import tempfile
@@ -80,6 +81,32 @@ class FieldsTest(ServerTestCase, unittest.TestCase):
                                             "extra": ("e.txt", "text/plain", b"e")})
         self.assertEqual(fetch(self.url("/up"), body, {"Content-Type": content_type})[0], 404)
 
+    def test_target_is_the_path_and_query_whole(self) -> None:
+        self.load_stubs(write(self, [
+            {"request": {"target": "/items?page=2&size=5"}, "response": {"text": "exact"}},
+            {"request": {"target": {"$regex": "^/search\\?q=[a-z]+$"}},
+             "response": {"text": "regex"}}]))
+        self.assertEqual(fetch(self.url("/items?page=2&size=5"))[2], b"exact")
+        self.assertEqual(fetch(self.url("/search?q=abc"))[2], b"regex")
+        self.allow_unmatched_requests = True
+        for target in ("/items?size=5&page=2", "/items?page=2&size=5&x=1", "/items",
+                       "/search?q=abc&x=1"):
+            with self.subTest(target=target):
+                self.assertEqual(fetch(self.url(target))[0], 404)
+        self.assertEqual(self.stubs.near_miss_report(self.stubs.unmatched[1]).splitlines()[2],
+                         "  * *               target '/items?page=2&size=5&x=1' != "
+                         "'/items?page=2&size=5'")
+
+    def test_a_response_can_be_a_fault(self) -> None:
+        self.load_stubs(write(self, [{"request": {"path": "/flaky"}, "responses": [
+            {"fault": "close"}, {"text": "cut short", "fault": "truncate"}, {"text": "fine"}]}]))
+        with self.assertRaises(http.client.RemoteDisconnected):
+            fetch(self.url("/flaky"))
+        with self.assertRaises(http.client.IncompleteRead) as caught:
+            fetch(self.url("/flaky"))
+        self.assertEqual(caught.exception.partial, b"cut short")
+        self.assertEqual(fetch(self.url("/flaky"))[2], b"fine")
+
 
 class MistakesTest(unittest.TestCase):
     def test_each_names_the_entry_and_the_field(self) -> None:
@@ -110,6 +137,11 @@ class MistakesTest(unittest.TestCase):
              "entry 1: times must be at least 1, not 0"),
             ([{"request": {}, "response": {"headers": {"X": ["a", 1]}}}],
              "entry 0: response.headers['X'] must be a string or a list of strings, not ['a', 1]"),
+            ([{"request": {}, "responses": [{}, {"fault": "explode"}]}],
+             "entry 0: responses[1].fault must be one of reset, close, malformed, truncate, "
+             "dribble, not 'explode'"),
+            ([{"request": {"target": 5}}],
+             "entry 0: request.target must be a string or a matcher, not 5"),
         ]
         for content, message in cases:
             with self.subTest(message=message):

@@ -327,7 +327,7 @@ class DeclarativeTest(ServerTestCase, unittest.TestCase):
 
     def test_invalid_files_name_the_entry_and_field(self) -> None:
         cases = [
-            ({"request": {}}, "expected a list of stubs, not dict"),
+            ({"stubs": []}, "expected a list of stubs, or a WireMock mapping"),
             ([{"request": {"method": 5}}], "entry 0: request.method must be a string, not 5"),
             ([{"request": {}}, {"response": {}}], "entry 1: 'request' must be an object"),
             ([{"request": {"verb": "GET"}}], "entry 0: request: unknown field 'verb'"),

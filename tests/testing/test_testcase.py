@@ -346,7 +346,7 @@ class AssertionFailureTest(ServerTestCase, unittest.TestCase):
             self.assertRequested("/x", colour="red")  # type: ignore[call-arg]
         self.assertEqual(str(caught.exception), "unknown request criterion 'colour'; expected one "
                                                 "of query, headers, body, json, form, files, cookies, auth, host, "
-                                                "status, predicate")
+                                                "target, status, predicate")
         # Every criterion the signatures declare is one the matching knows (None: any value).
         for name in ExchangeCriteria.__annotations__:
             with self.subTest(criterion=name):
