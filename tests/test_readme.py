@@ -7,7 +7,8 @@ such example of the documents in one session. A block captioned
 ``Before: ...`` shows another tool's code, for comparison, and is not run.
 An example that imports a test-only client (``requests``, ``httpx``,
 ``pytest``) or runs ``-m twine`` (or ``-m pip``) skips without it, as the
-interop tests do.
+interop tests do. The README itself stays an overview: at most 12 KB, its
+links into ``docs/`` resolving.
 """
 
 from __future__ import annotations
@@ -151,6 +152,17 @@ class DocumentationExamplesTest(unittest.TestCase):
 
     def test_readme_names_the_test_command(self) -> None:
         self.assertRegex(README.read_text(encoding="utf-8"), r"\n    python -m unittest\n")
+
+    def test_readme_is_an_overview_linking_into_the_docs(self) -> None:
+        text = README.read_text(encoding="utf-8")
+        self.assertLessEqual(len(text.encode("utf-8")), 12 * 1024,
+                             "the README is an overview: move the details into docs/")
+        targets = re.findall(r"<(docs/[^>]+)>`__?", text)
+        targets += re.findall(r"^\.\. image:: (\S+)", text, re.M)
+        self.assertGreaterEqual(len(targets), 10)
+        for target in targets:
+            with self.subTest(target=target):
+                self.assertTrue((ROOT / target).is_file(), "no such file")
 
 
 if __name__ == "__main__":
