@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
 import unittest
-import warnings
 
 from fakeserver._inspector.app import InspectorApp
 from fakeserver.proxy import FakeProxy
 from tests.proxy.support import ProxyTestCase, fetch, plain, proxy_files, raw_connect, tunnel
 from tests.support import (
-    assert_nothing_left, assert_stops_promptly, status_of, wait_for_server_threads,
+    assert_nothing_left, assert_stops_promptly, nothing_left_unclosed, status_of,
+    wait_for_server_threads,
 )
 
 
@@ -114,11 +113,8 @@ class LifecycleTest(unittest.TestCase):
                 context_files.append(proxy.ca_file)
 
         temporary = proxy_files()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with nothing_left_unclosed(self):
             assert_nothing_left(self, cycle, 20)
-            gc.collect()
-        self.assertEqual([str(warning.message) for warning in caught], [])
         self.assertEqual(len(context_files), 21)
         self.assertFalse(any(os.path.exists(path) for path in context_files))
         self.assertEqual(proxy_files(), temporary)
