@@ -5,11 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import ssl
 import tempfile
 import unittest
 from typing import Any, Callable
+from unittest import mock
 
 from fakeserver.proxy import FakeProxy
 
@@ -59,10 +61,24 @@ def raw_connect(proxy: FakeProxy, authority: str) -> tuple[socket.socket, bytes]
     return sock, answer
 
 
-def proxy_files() -> set[str]:
-    """The temporary files and directories of proxies (other programs share the directory)."""
-    return {name for name in os.listdir(tempfile.gettempdir())
-            if name.startswith("fakeserver-proxy-")}
+def private_temp_dir(test: unittest.TestCase) -> str:
+    """A fresh temporary directory, the default one (``tempfile.tempdir``) until *test* ends.
+
+    The system's is shared with other programs, other runs of this suite
+    among them, whose proxies write and remove files there at any moment:
+    a test counting its own proxies' files counts them here.
+    """
+    folder = tempfile.mkdtemp()
+    test.addCleanup(shutil.rmtree, folder, True)
+    patcher = mock.patch.object(tempfile, "tempdir", folder)
+    patcher.start()
+    test.addCleanup(patcher.stop)
+    return folder
+
+
+def proxy_files(folder: str) -> set[str]:
+    """The files and directories proxies wrote in *folder*."""
+    return {name for name in os.listdir(folder) if name.startswith("fakeserver-proxy-")}
 
 
 class ProxyTestCase(unittest.TestCase):

@@ -22,6 +22,7 @@ from fakeserver.proxy._certs import (
     _subject_alt_name, pem, private_key_pem,
 )
 from fakeserver.proxy._ecdsa import KeyPair
+from tests.proxy.support import private_temp_dir, proxy_files
 
 UTC = datetime.timezone.utc
 
@@ -227,13 +228,11 @@ class AuthorityTest(unittest.TestCase):
             self.authority.context_for("api.github.com")
 
     def test_nothing_is_written_before_first_use(self) -> None:
-        def proxy_files() -> list[str]:
-            return [name for name in os.listdir(tempfile.gettempdir())
-                    if name.startswith("fakeserver-proxy-")]
-        before = proxy_files()
+        temporary = private_temp_dir(self)
         authority = ProxyAuthority()
+        self.assertEqual(proxy_files(temporary), set())
         authority.close()
-        self.assertEqual(proxy_files(), before)
+        self.assertEqual(proxy_files(temporary), set())
 
 
 if __name__ == "__main__":

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
 import unittest
-import warnings
 
 from fakeserver._inspector.app import InspectorApp
 from fakeserver.proxy import FakeProxy
-from tests.proxy.support import ProxyTestCase, fetch, plain, proxy_files, raw_connect, tunnel
+from tests.proxy.support import (
+    ProxyTestCase, fetch, plain, private_temp_dir, proxy_files, raw_connect, tunnel,
+)
 from tests.support import (
-    assert_nothing_left, assert_stops_promptly, status_of, wait_for_server_threads,
+    assert_nothing_left, assert_stops_promptly, nothing_left_unclosed, status_of,
+    wait_for_server_threads,
 )
 
 
@@ -113,15 +114,13 @@ class LifecycleTest(unittest.TestCase):
                 connection.close()
                 context_files.append(proxy.ca_file)
 
-        temporary = proxy_files()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        temporary = private_temp_dir(self)
+        with nothing_left_unclosed(self):
             assert_nothing_left(self, cycle, 20)
-            gc.collect()
-        self.assertEqual([str(warning.message) for warning in caught], [])
         self.assertEqual(len(context_files), 21)
+        self.assertEqual({os.path.dirname(path) for path in context_files}, {temporary})
         self.assertFalse(any(os.path.exists(path) for path in context_files))
-        self.assertEqual(proxy_files(), temporary)
+        self.assertEqual(proxy_files(temporary), set())
 
     def test_the_ca_is_made_at_first_use_and_gone_after_stop(self) -> None:
         with FakeProxy() as proxy:

@@ -9,6 +9,7 @@ a server measured at the file-descriptor limit, in a process of its own, in
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import importlib
 import json
@@ -22,6 +23,7 @@ import unittest
 import urllib.error
 import urllib.request
 import uuid
+import warnings
 from typing import Any, Callable, Iterator
 
 
@@ -234,6 +236,23 @@ def assert_nothing_left(test: Any, cycle: Callable[[], None], times: int) -> Non
     test.assertEqual(threading.active_count(), threads)
     test.assertEqual(open_fd_count(), fds)
     test.assertEqual(server_threads(), [])
+
+
+@contextlib.contextmanager
+def nothing_left_unclosed(test: Any) -> Iterator[None]:
+    """Fail *test* if the block, or the garbage collection that ends it, warns.
+
+    A socket or file dropped unclosed warns only when it is collected, which
+    may be in a later test, or never where a reference cycle outlives the
+    run: the collection at the end brings the warning home. Every warning is
+    recorded, not raised, and the list of them must be empty. Not
+    thread-safe (``warnings.catch_warnings`` is not): for the main thread.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+        gc.collect()
+    test.assertEqual([str(warning.message) for warning in caught], [])
 
 
 class CapturedWarnings(logging.Handler):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import http.client
 import json
 import threading
 import unittest
-import warnings
 import weakref
 
 from fakeserver import AppRunner, ProxyApp, Recorder
-from tests.support import assert_nothing_left
+from tests.support import assert_nothing_left, nothing_left_unclosed
 from tests.support.upstreams import TIMEOUT, ScriptedUpstream, describe_app, fetch, serve
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -85,13 +83,10 @@ class KeepAliveTest(unittest.TestCase):
             fake.app.settle()  # type: ignore[attr-defined]
         [idle] = self.idle(proxy)
         reference = weakref.ref(proxy)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with nothing_left_unclosed(self):
             del proxy, fake
-            gc.collect()
         self.assertIsNone(reference())
         self.assertIsNone(idle.sock)  # closed by the pool's finalizer, not left to the socket's
-        self.assertEqual([str(warning.message) for warning in caught], [])
 
 
 
