@@ -18,7 +18,7 @@ from http import HTTPStatus
 from typing import Any, Iterable, NamedTuple
 
 __all__ = ["CONTROLS", "MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead",
-           "content_length", "field_line", "field_lines", "parse_fields", "read_head",
+           "content_length", "field_line", "field_lines", "head_end", "parse_fields", "read_head",
            "reason_phrase", "send_error", "status_line", "tokens", "write_head",
            "write_request_head"]
 
@@ -182,6 +182,9 @@ def read_head(rfile: Any) -> RequestHead | None:
     for a head that breaks the limits or the syntax, and lets the stream's
     :class:`OSError` through.
     """
+    head = _buffered_head(rfile)
+    if head is not None:
+        return head
     line = rfile.readline(MAX_HEAD_BYTES + 1)
     while line in (b"\r\n", b"\n"):  # RFC 9112 2.2: ignore blank lines before a request
         line = rfile.readline(MAX_HEAD_BYTES + 1)
@@ -191,14 +194,7 @@ def read_head(rfile: Any) -> RequestHead | None:
         raise ClientError(414, f"request line over {MAX_HEAD_BYTES} bytes")
     if not line.endswith(b"\n"):
         raise ClientError(0, "connection closed in the middle of the request line")
-    parts = line.split()
-    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]):
-        raise ClientError(400, f"malformed request line {line[:80]!r}")
-    method, target, version = parts
-    if not _VERSION.fullmatch(version):
-        if version.startswith(b"HTTP/") and version[5:6].isdigit():
-            raise ClientError(505, f"version {version!r}")
-        raise ClientError(400, f"malformed request line {line[:80]!r}")
+    method, target, version = _request_line(line)
     headers: list[tuple[str, str]] = []
     total = len(line)
     while True:
@@ -213,8 +209,55 @@ def read_head(rfile: Any) -> RequestHead | None:
         if len(headers) >= MAX_HEADERS:
             raise ClientError(431, f"more than {MAX_HEADERS} header fields")
         headers.append(field_line(line))
-    return RequestHead(method.decode("latin-1"), target.decode("latin-1"),
-                       version.decode("latin-1"), headers)
+    return RequestHead(method, target, version, headers)
+
+
+def _buffered_head(rfile: Any) -> RequestHead | None:
+    """The head, taken in one read and parsed at once when the buffer of *rfile* holds it all.
+
+    The usual case: a request head arrives in one segment, and reading it
+    line by line costs more than the rest of serving it. None, with nothing
+    consumed, where :func:`read_head` reads line by line: a head not all in
+    the buffer yet, blank lines before it, more than :data:`MAX_HEADERS`
+    fields. Blocks (in ``peek``) only when the buffer is empty.
+    """
+    buffered = rfile.peek()
+    fields_end, end = head_end(buffered, 0)
+    if (end < 0 or end > MAX_HEAD_BYTES or buffered[:1] in (b"\r", b"\n")
+            or buffered.count(b"\n", 0, fields_end) > MAX_HEADERS + 1):
+        return None
+    head = rfile.read(end)
+    line_end = head.index(b"\n") + 1
+    method, target, version = _request_line(head[:line_end])
+    headers = parse_fields(head[line_end:fields_end]) if fields_end > line_end else []
+    return RequestHead(method, target, version, headers)
+
+
+def _request_line(line: bytes) -> tuple[str, str, str]:
+    """The method, target and version of a request *line*; ClientError 400 or 505 if it is none."""
+    parts = line.split()
+    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]):
+        raise ClientError(400, f"malformed request line {line[:80]!r}")
+    method, target, version = parts
+    if not _VERSION.fullmatch(version):
+        if version.startswith(b"HTTP/") and version[5:6].isdigit():
+            raise ClientError(505, f"version {version!r}")
+        raise ClientError(400, f"malformed request line {line[:80]!r}")
+    return method.decode("latin-1"), target.decode("latin-1"), version.decode("latin-1")
+
+
+def head_end(buffer: bytes, start: int) -> tuple[int, int]:
+    """Where the field lines of the head beginning at *start* in *buffer* end, and where the
+    head ends, past its empty line; ``(-1, -1)`` if the head is not all in yet.
+
+    Lines may end in CRLF or a bare LF (RFC 9112 section 2.2).
+    """
+    crlf = buffer.find(b"\n\r\n", start)
+    if crlf >= 0:  # the usual end; a bare LF one can only be before it (not past the body)
+        lf = buffer.find(b"\n\n", start, crlf + 1)
+        return (crlf + 1, crlf + 3) if lf < 0 else (lf + 1, lf + 2)
+    lf = buffer.find(b"\n\n", start)
+    return (lf + 1, lf + 2) if lf >= 0 else (-1, -1)
 
 
 def field_line(line: bytes, kind: str = "header") -> tuple[str, str]:

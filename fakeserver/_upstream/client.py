@@ -27,7 +27,7 @@ import socket
 import ssl
 
 from .._http.wire import (
-    MAX_HEAD_BYTES, MAX_HEADERS, ClientError, content_length, parse_fields, tokens,
+    MAX_HEAD_BYTES, MAX_HEADERS, ClientError, content_length, head_end, parse_fields, tokens,
 )
 
 __all__ = ["Disconnected", "ProtocolError", "Response", "UpstreamConnection"]
@@ -120,19 +120,24 @@ class UpstreamConnection:
 
     def _read_head(self) -> tuple[int, str, str, list[tuple[str, str]]]:
         """The status, reason, version and header fields of the next answer."""
-        if not self._buffered:
-            self._receive_or_disconnected()
-        while True:
-            fields_end, end = _head_end(self._buffer, self._pos)
-            if end >= 0:
-                break
-            if len(self._buffer) - self._pos > MAX_HEAD_BYTES:
-                raise ProtocolError(f"response head over {MAX_HEAD_BYTES} bytes")
-            self._receive_or_disconnected()
         buffer, start = self._buffer, self._pos
+        while True:
+            if start < len(buffer):
+                fields_end, end = head_end(buffer, start)
+                if end >= 0:
+                    break
+                if len(buffer) - start > MAX_HEAD_BYTES:
+                    raise ProtocolError(f"response head over {MAX_HEAD_BYTES} bytes")
+            assert self.sock is not None, "nothing was sent on this connection"
+            data = self.sock.recv(_READ_SIZE)
+            if not data:
+                if start < len(buffer):
+                    raise ProtocolError("connection closed in the middle of the response head")
+                raise Disconnected()
+            buffer, start = buffer[start:] + data if start < len(buffer) else data, 0
         if end - start > MAX_HEAD_BYTES:
             raise ProtocolError(f"response head over {MAX_HEAD_BYTES} bytes")
-        self._consumed(end)
+        self._buffer, self._pos = (buffer, end) if end < len(buffer) else (b"", 0)
         status_line = _STATUS_LINE(buffer, start)
         if status_line is None:
             line = buffer[start:buffer.index(b"\n", start) + 1]
@@ -148,13 +153,6 @@ class UpstreamConnection:
             raise ProtocolError(f"more than {MAX_HEADERS} header fields in the response")
         return (int(code), reason.strip().decode("latin-1") if reason else "",
                 "HTTP/1.0" if minor == b"0" else "HTTP/1.1", headers)
-
-    def _receive_or_disconnected(self) -> None:
-        """:meth:`_receive`, raising if the connection ends before the head is in."""
-        if not self._receive():
-            if self._buffered:
-                raise ProtocolError("connection closed in the middle of the response head")
-            raise Disconnected()
 
     def _receive(self) -> bool:
         """Append what arrives next to the buffer; False at the end of the stream."""
@@ -196,10 +194,6 @@ class UpstreamConnection:
             if not self._receive():
                 raise ConnectionError("closed in the middle of its chunked body")
 
-    @property
-    def _buffered(self) -> bool:
-        return self._pos < len(self._buffer)
-
 
 class Response:
     """The answer read by :meth:`UpstreamConnection.read_response`: its head, then its body.
@@ -207,8 +201,9 @@ class Response:
     :attr:`headers` are the fields as received, in order. :attr:`length` is
     how many body bytes are still to come when ``Content-Length`` says so,
     None for a chunked or close-delimited body. :meth:`read1` gives the
-    body (decoded from chunks) as it arrives. Once it has returned ``b""``,
-    :attr:`reusable` says whether the connection may carry another request.
+    body (decoded from chunks) as it arrives. Once it is read to its end
+    (:attr:`done`), :attr:`reusable` says whether the connection may carry
+    another request.
     """
 
     __slots__ = ("status", "reason", "version", "headers", "connection_options", "length",
@@ -259,13 +254,14 @@ class Response:
         self.chunked = chunked
         #: The upstream ends the connection after this answer.
         self.will_close = will_close
-        #: True once :meth:`read1` has returned the end of the body.
+        #: True once :meth:`read1` has reached the end of the body.
         self.done = False
 
     @property
     def reusable(self) -> bool:
         """True once the body was read to its end on a connection that stays open and in step."""
-        return self.done and not self.will_close and not self._connection._buffered
+        connection = self._connection
+        return self.done and not self.will_close and connection._pos == len(connection._buffer)
 
     def read1(self, size: int) -> bytes:
         """Between 1 and *size* bytes of the body (at most one ``recv``), or b"" at its end.
@@ -290,7 +286,8 @@ class Response:
         data = connection._take(min(size, remaining))
         if not data:
             raise ConnectionError(f"closed {remaining} bytes short of its Content-Length")
-        self.length = remaining - len(data)
+        self.length = remaining = remaining - len(data)
+        self.done = not remaining  # so that reading a whole body takes one call
         return data
 
     def _read_chunk(self, size: int) -> bytes:
@@ -319,16 +316,3 @@ class Response:
             if self._connection._line(MAX_HEAD_BYTES) in (b"\r\n", b"\n"):
                 return
         raise ProtocolError(f"more than {_MAX_TRAILERS} trailer fields in the response")
-
-
-def _head_end(buffer: bytes, start: int) -> tuple[int, int]:
-    """Where the fields of the head beginning at *start* end, and where the head ends (just
-    past its empty line); -1 and -1 if it is not all in yet.
-
-    Lines may end in CRLF or a bare LF (RFC 9112 section 2.2).
-    """
-    crlf = buffer.find(b"\n\r\n", start)
-    lf = buffer.find(b"\n\n", start)
-    if crlf >= 0 and (lf < 0 or crlf < lf):
-        return crlf + 1, crlf + 3
-    return (lf + 1, lf + 2) if lf >= 0 else (-1, -1)
