@@ -138,37 +138,21 @@ class Forwarder:
         """
         connection, reused = self.pool.connection(origin)
         try:
-            try:
-                return connection, self._send(connection, method, head, body, chunked)
-            except _Failed as failed:
-                if not (reused and body is None and isinstance(failed.error, ConnectionError)):
-                    raise
-            connection.close()
-            connection, _ = self.pool.connection(origin)
-            return connection, self._send(connection, method, head, body, chunked)
+            if body is not None:
+                _send_body(connection, head, body, chunked)
+                return connection, _upstream(connection.read_response, method)
+            while True:
+                try:
+                    connection.send(head)
+                    return connection, connection.read_response(method)
+                except (OSError, ProtocolError) as error:
+                    if not (reused and isinstance(error, ConnectionError)):
+                        raise _Failed(error) from error
+                connection.close()
+                connection, reused = self.pool.connection(origin)[0], False
         except BaseException:
             connection.close()
             raise
-
-    @staticmethod
-    def _send(connection: UpstreamConnection, method: str, head: bytes, body: Any,
-              chunked: bool) -> Response:
-        """Send the request *head* and *body*, and read the response head."""
-        if body is None:
-            _upstream(connection.send, head)
-        else:
-            # Chunks are sent on as they arrive; a body of known length in large pieces.
-            # The head goes with the first piece: one write, one segment, one wakeup.
-            read = getattr(body, "read1", body.read) if chunked else body.read
-            while True:
-                piece = read(_CHUNK)  # the client's errors propagate as they are
-                data = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
-                if head or data:
-                    _upstream(connection.send, head + data if head else data)
-                    head = b""
-                if not piece:
-                    break
-        return _upstream(connection.read_response, method)
 
     def _refuse(self, environ: dict[str, Any], start_response: Callable[..., Any],
                 origin: Origin, error: BaseException) -> list[bytes]:
@@ -209,6 +193,24 @@ def _upstream(operation: Callable[..., Any], *args: Any) -> Any:
         return operation(*args)
     except (OSError, ProtocolError) as error:
         raise _Failed(error) from error
+
+
+def _send_body(connection: UpstreamConnection, head: bytes, body: Any, chunked: bool) -> None:
+    """Send the request *head* and *body*; raises :class:`_Failed` for the upstream's errors.
+
+    Chunks are sent on as they arrive; a body of known length in large
+    pieces. The head goes with the first piece: one write, one segment,
+    one wakeup of the upstream. The client's errors propagate as they are.
+    """
+    read = getattr(body, "read1", body.read) if chunked else body.read
+    while True:
+        piece = read(_CHUNK)
+        data = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
+        if head or data:
+            _upstream(connection.send, head + data if head else data)
+            head = b""
+        if not piece:
+            return
 
 
 def _note(record: Any, error: BaseException) -> None:
@@ -307,12 +309,10 @@ class _Relay:
     def whole(self) -> bytes:
         """The whole body, read now; the exchange is then over (raises as iterating does)."""
         try:
-            pieces: list[bytes] = []
-            while True:
-                piece = self._read1()
-                if not piece:
-                    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-                pieces.append(piece)
+            pieces = [self._read1()]
+            while not self._response.done:
+                pieces.append(self._read1())
+            return pieces[0] if len(pieces) == 1 else b"".join(pieces)
         finally:
             self.close()
 
