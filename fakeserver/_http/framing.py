@@ -34,6 +34,11 @@ _CHUNKED = ("Transfer-Encoding", "chunked")
 _CLOSE = ("Connection", "close")
 _KEEP_ALIVE = ("Connection", "keep-alive")
 _LAST_CHUNK = b"0\r\n\r\n"
+#: Each status an app gave, with its code and its status line as checked and rendered:
+#: apps answer with the same few, and rendering one is a good part of a small response.
+#: Bounded, so that odd statuses cannot fill memory; read without a lock.
+_STATUS_LINES: dict[str, tuple[int, bytes]] = {}
+_MAX_STATUS_LINES = 256
 
 
 class AppHead:
@@ -51,8 +56,10 @@ class AppHead:
                  "field_lines")
 
     def __init__(self, status: str, headers: list[tuple[str, str]]) -> None:
-        if not (isinstance(status, str) and len(status) >= 4 and status[:3].isdigit()
-                and status[:3].isascii() and status[3] == " "):
+        known = _STATUS_LINES.get(status) if isinstance(status, str) else None
+        if known is None and not (isinstance(status, str) and len(status) >= 4
+                                  and status[:3].isdigit() and status[:3].isascii()
+                                  and status[3] == " "):
             raise ValueError(f"status must be a str like '200 OK', not {status!r}")
         length = None
         connection = close = False
@@ -67,9 +74,14 @@ class AppHead:
             elif lower == "connection":
                 connection = True
                 close = close or "close" in tokens(value)
+        if known is None:  # checked last, as before the status lines were remembered
+            code = int(status[:3])
+            known = (code, status_line(code, status[4:]))
+            if len(_STATUS_LINES) < _MAX_STATUS_LINES:
+                _STATUS_LINES[status] = known  # atomic: a race stores the same line twice
         #: The status as given, e.g. ``"200 OK"``.
         self.status = status
-        self.code = int(status[:3])
+        self.code: int = known[0]
         self.headers = list(headers)
         #: The app's own ``Content-Length``, if it gave a valid one.
         self.length = length
@@ -78,7 +90,7 @@ class AppHead:
         #: True if that field asks to close the connection.
         self.close = close
         #: The status line and the app's fields, as they go on the wire.
-        self.status_line = status_line(self.code, status[4:])
+        self.status_line: bytes = known[1]
         self.field_lines = field_lines(self.headers)
 
 

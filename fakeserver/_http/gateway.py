@@ -40,6 +40,13 @@ LINGER_SECONDS = 2.0
 
 _CONTINUE = write_head(100, ())
 _INTERNAL_ERROR = b"500 Internal Server Error: the application raised an exception\n"
+#: The request fields that ``_environ`` does more with than setting their ``HTTP_`` key.
+_SPECIAL_FIELDS = frozenset({"content-length", "content-type", "transfer-encoding", "connection",
+                             "expect", "host"})
+#: What :func:`_field_key` made of each field name; read without a lock (a dict lookup is atomic).
+_FIELD_KEYS: dict[str, tuple[str, str]] = {}
+_MAX_FIELD_KEYS = 1024
+_NO_TOKENS: frozenset[str] = frozenset()
 
 
 class WSGIHost(Protocol):
@@ -63,6 +70,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
     """
     sock = connection.sock
     rfile = sock.makefile("rb")
+    shared_environ = _shared_environ(connection, host)
     try:
         while True:
             if not connection.idle():
@@ -79,7 +87,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
                 return
             if head is None or not connection.busy():
                 return
-            exchange = _Exchange(connection, host, rfile, head)
+            exchange = _Exchange(connection, host, rfile, head, shared_environ)
             if not exchange.run():
                 if exchange.unread:
                     linger(connection)
@@ -120,6 +128,38 @@ def _peer(connection: Connection) -> str:
     return "%s:%s" % connection.address[:2]
 
 
+def _shared_environ(connection: Connection, host: WSGIHost) -> dict[str, Any]:
+    """The environ entries that every request on *connection* has alike, made once."""
+    host_name, host_port = host.address[:2]
+    return {
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": host_name,
+        "SERVER_PORT": str(host_port),
+        "REMOTE_ADDR": connection.address[0],
+        "REMOTE_PORT": str(connection.address[1]),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": host.url_scheme,
+        "wsgi.errors": _ERRORS,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+    }
+
+
+def _field_key(name: str) -> tuple[str, str]:
+    """*name* lower-cased, and the environ key of its field: ``HTTP_USER_AGENT``.
+
+    Remembered in :data:`_FIELD_KEYS` (up to a bound, so that odd names
+    cannot fill memory): clients send the same few names on every request.
+    """
+    lower = name.lower()
+    known = (lower, "HTTP_" + lower.upper().replace("-", "_"))
+    if len(_FIELD_KEYS) < _MAX_FIELD_KEYS:
+        _FIELD_KEYS[name] = known  # atomic: a race stores the same value twice
+    return known
+
+
 class _Exchange:
     """One request and its response on a connection.
 
@@ -129,16 +169,18 @@ class _Exchange:
     response has started).
     """
 
-    __slots__ = ("connection", "host", "rfile", "request", "body", "keep_alive",
+    __slots__ = ("connection", "host", "rfile", "request", "shared_environ", "body", "keep_alive",
                  "continue_pending", "unread", "taken", "client_gone", "app_head", "length",
                  "framing")
 
     def __init__(self, connection: Connection, host: WSGIHost, rfile: Any,
-                 request: RequestHead) -> None:
+                 request: RequestHead, shared_environ: dict[str, Any]) -> None:
         self.connection = connection
         self.host = host
         self.rfile = rfile
         self.request = request
+        #: The environ entries of every request on the connection (:func:`_shared_environ`).
+        self.shared_environ = shared_environ
         self.body: BodyReader = EmptyReader()
         self.keep_alive = True  # what the request and the app ask for
         self.continue_pending = False
@@ -199,28 +241,16 @@ class _Exchange:
 
     def _environ(self) -> dict[str, Any]:
         method, target, version, headers = self.request
-        host_name, host_port = self.host.address[:2]
         authority, path, query = split_target(method, target)
         if "%" in path:
             path = unquote_to_bytes(path).decode("latin-1")
         environ: dict[str, Any] = {
+            **self.shared_environ,
             "REQUEST_METHOD": method,
-            "SCRIPT_NAME": "",
             "PATH_INFO": path,
             "QUERY_STRING": query,
             "RAW_URI": target,
-            "SERVER_NAME": host_name,
-            "SERVER_PORT": str(host_port),
             "SERVER_PROTOCOL": version,
-            "REMOTE_ADDR": self.connection.address[0],
-            "REMOTE_PORT": str(self.connection.address[1]),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": self.host.url_scheme,
-            "wsgi.errors": _ERRORS,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "wsgi.input_terminated": True,
             "fakeserver.headers": headers,
             "fakeserver.take_socket": self._take_socket,
             # To watch for the client leaving (see watch.Interrupt), never to read or write.
@@ -231,36 +261,38 @@ class _Exchange:
         for name, value in headers:
             if "_" in name:  # "Content_Length" would pass for Content-Length in environ
                 continue
-            lower = name.lower()
-            if lower == "content-length":
-                if length_field is not None and length_field != value:
-                    raise ClientError(400, "conflicting Content-Length headers")
-                length_field = value
-                continue
-            if lower == "content-type":
-                environ["CONTENT_TYPE"] = value
-                continue
-            if lower == "transfer-encoding":  # one list, however many field lines carry it
-                transfer_encoding = (value if transfer_encoding is None
-                                     else f"{transfer_encoding},{value}")
-            elif lower == "connection":
-                connection_tokens += value + ","
-            elif lower == "expect":
-                expect = value.lower()
-            elif lower == "host":
-                if "HTTP_HOST" in environ:
-                    raise ClientError(400, "more than one Host header field (RFC 9112 section 3.2)")
-                check_host(value)
-            key = "HTTP_" + lower.upper().replace("-", "_")
+            lower, key = _FIELD_KEYS.get(name) or _field_key(name)
+            if lower in _SPECIAL_FIELDS:
+                if lower == "content-length":
+                    if length_field is not None and length_field != value:
+                        raise ClientError(400, "conflicting Content-Length headers")
+                    length_field = value
+                    continue
+                if lower == "content-type":
+                    environ["CONTENT_TYPE"] = value
+                    continue
+                if lower == "transfer-encoding":  # one list, however many field lines carry it
+                    transfer_encoding = (value if transfer_encoding is None
+                                         else f"{transfer_encoding},{value}")
+                elif lower == "connection":
+                    connection_tokens += value + ","
+                elif lower == "expect":
+                    expect = value.lower()
+                else:  # Host
+                    if "HTTP_HOST" in environ:
+                        raise ClientError(400, "more than one Host header field "
+                                               "(RFC 9112 section 3.2)")
+                    check_host(value)
             environ[key] = environ[key] + "," + value if key in environ else value
         if version != "HTTP/1.0" and "HTTP_HOST" not in environ:
             raise ClientError(400, "HTTP/1.1 request without a Host header (RFC 9112 section 3.2)")
         if authority is not None:  # RFC 9112 section 3.2.2: the target's authority wins
             environ["HTTP_HOST"] = authority
-        wanted = tokens(connection_tokens)
+        wanted = tokens(connection_tokens) if connection_tokens else _NO_TOKENS
         self.keep_alive = ("close" not in wanted if version != "HTTP/1.0"
                            else "keep-alive" in wanted and transfer_encoding is None)
-        self.body = self._body_reader(length_field, transfer_encoding, expect)
+        if length_field is not None or transfer_encoding is not None or expect:
+            self.body = self._body_reader(length_field, transfer_encoding, expect)
         if length_field is not None:
             environ["CONTENT_LENGTH"] = length_field
         environ["wsgi.input"] = self.body
@@ -322,6 +354,8 @@ class _Exchange:
         if self.continue_pending:  # the client may not send the body at all
             self.unread = True
             return False
+        if self.body.left == 0:  # nothing left: the usual case
+            return True
         try:
             self.unread = not self.body.drain(MAX_DRAIN_BYTES)
         except (ClientError, OSError):

@@ -18,8 +18,9 @@ from http import HTTPStatus
 from typing import Any, Iterable, NamedTuple
 
 __all__ = ["CONTROLS", "MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead",
-           "content_length", "field_line", "field_lines", "read_head", "reason_phrase",
-           "send_error", "status_line", "tokens", "write_head"]
+           "content_length", "field_line", "field_lines", "head_end", "parse_fields", "read_head",
+           "reason_phrase", "send_error", "status_line", "tokens", "write_head",
+           "write_request_head"]
 
 #: The longest request line or header line, and the most header bytes.
 MAX_HEAD_BYTES = 65536
@@ -38,9 +39,15 @@ _VERSION = re.compile(rb"HTTP/1\.[0-9]")
 # A field line: name, colon, the value between optional spaces and tabs, the line end.
 _FIELD_LINE = re.compile(b"(" + _TOKEN_TEXT.encode("ascii") + b"):[ \t]*([^" + CONTROLS
                          + b"]*)\r?\n").fullmatch
+# The same on a whole field section decoded as latin-1: each line's name and its value
+# without the spaces and tabs around it, found at once; a line that is no field is not found.
+_FIELDS = re.compile(r"(?m)^(" + _TOKEN_TEXT + r"):[ \t]*((?:[^" + CONTROLS.decode("ascii")
+                     + r"]*[^ \t" + CONTROLS.decode("ascii") + r"])?)[ \t]*\r?\n").findall
 # What must never reach a response head from outside: each would end a line.
 _LINE_BREAKING = re.compile(r"[\r\n\x00]").search
 _FIELD_NAME = re.compile(_TOKEN_TEXT).fullmatch
+# A request line as a client sends it: method, a target without spaces or controls.
+_REQUEST_LINE = re.compile(_TOKEN_TEXT + r" [^\x00-\x20\x7f]+").fullmatch
 
 # RFC 9110 renamed four statuses; http.HTTPStatus follows from Python 3.13 on
 # (https://github.com/python/cpython/issues/102247). Taking the new names on
@@ -66,6 +73,21 @@ def write_head(status: int, fields: Iterable[tuple[str, str]], *,
     they raise. Adds no field of its own.
     """
     return status_line(status, reason) + field_lines(fields) + b"\r\n"
+
+
+def write_request_head(method: str, target: str, fields: Iterable[tuple[str, str]]) -> bytes:
+    """Check and render a request head, as a client sends it to an upstream.
+
+    The request line (``method target HTTP/1.1``), *fields* in order, the
+    blank line. Raises :class:`ValueError` for a method that is not a token
+    or a target with a space or a control character, and what
+    :func:`field_lines` raises.
+    """
+    line = f"{method} {target}"
+    if not _REQUEST_LINE(line):
+        raise ValueError(f"invalid request line {line[:80]!r}: the method must be a token "
+                         "and the target free of spaces and control characters")
+    return (line + " HTTP/1.1\r\n").encode("latin-1") + field_lines(fields) + b"\r\n"
 
 
 def status_line(status: int, reason: str | None = None) -> bytes:
@@ -160,6 +182,9 @@ def read_head(rfile: Any) -> RequestHead | None:
     for a head that breaks the limits or the syntax, and lets the stream's
     :class:`OSError` through.
     """
+    head = _buffered_head(rfile)
+    if head is not None:
+        return head
     line = rfile.readline(MAX_HEAD_BYTES + 1)
     while line in (b"\r\n", b"\n"):  # RFC 9112 2.2: ignore blank lines before a request
         line = rfile.readline(MAX_HEAD_BYTES + 1)
@@ -169,14 +194,7 @@ def read_head(rfile: Any) -> RequestHead | None:
         raise ClientError(414, f"request line over {MAX_HEAD_BYTES} bytes")
     if not line.endswith(b"\n"):
         raise ClientError(0, "connection closed in the middle of the request line")
-    parts = line.split()
-    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]):
-        raise ClientError(400, f"malformed request line {line[:80]!r}")
-    method, target, version = parts
-    if not _VERSION.fullmatch(version):
-        if version.startswith(b"HTTP/") and version[5:6].isdigit():
-            raise ClientError(505, f"version {version!r}")
-        raise ClientError(400, f"malformed request line {line[:80]!r}")
+    method, target, version = _request_line(line)
     headers: list[tuple[str, str]] = []
     total = len(line)
     while True:
@@ -191,8 +209,55 @@ def read_head(rfile: Any) -> RequestHead | None:
         if len(headers) >= MAX_HEADERS:
             raise ClientError(431, f"more than {MAX_HEADERS} header fields")
         headers.append(field_line(line))
-    return RequestHead(method.decode("latin-1"), target.decode("latin-1"),
-                       version.decode("latin-1"), headers)
+    return RequestHead(method, target, version, headers)
+
+
+def _buffered_head(rfile: Any) -> RequestHead | None:
+    """The head, taken in one read and parsed at once when the buffer of *rfile* holds it all.
+
+    The usual case: a request head arrives in one segment, and reading it
+    line by line costs more than the rest of serving it. None, with nothing
+    consumed, where :func:`read_head` reads line by line: a head not all in
+    the buffer yet, blank lines before it, more than :data:`MAX_HEADERS`
+    fields. Blocks (in ``peek``) only when the buffer is empty.
+    """
+    buffered = rfile.peek()
+    fields_end, end = head_end(buffered, 0)
+    if (end < 0 or end > MAX_HEAD_BYTES or buffered[:1] in (b"\r", b"\n")
+            or buffered.count(b"\n", 0, fields_end) > MAX_HEADERS + 1):
+        return None
+    head = rfile.read(end)
+    line_end = head.index(b"\n") + 1
+    method, target, version = _request_line(head[:line_end])
+    headers = parse_fields(head[line_end:fields_end]) if fields_end > line_end else []
+    return RequestHead(method, target, version, headers)
+
+
+def _request_line(line: bytes) -> tuple[str, str, str]:
+    """The method, target and version of a request *line*; ClientError 400 or 505 if it is none."""
+    parts = line.split()
+    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]):
+        raise ClientError(400, f"malformed request line {line[:80]!r}")
+    method, target, version = parts
+    if not _VERSION.fullmatch(version):
+        if version.startswith(b"HTTP/") and version[5:6].isdigit():
+            raise ClientError(505, f"version {version!r}")
+        raise ClientError(400, f"malformed request line {line[:80]!r}")
+    return method.decode("latin-1"), target.decode("latin-1"), version.decode("latin-1")
+
+
+def head_end(buffer: bytes, start: int) -> tuple[int, int]:
+    """Where the field lines of the head beginning at *start* in *buffer* end, and where the
+    head ends, past its empty line; ``(-1, -1)`` if the head is not all in yet.
+
+    Lines may end in CRLF or a bare LF (RFC 9112 section 2.2).
+    """
+    crlf = buffer.find(b"\n\r\n", start)
+    if crlf >= 0:  # the usual end; a bare LF one can only be before it (not past the body)
+        lf = buffer.find(b"\n\n", start, crlf + 1)
+        return (crlf + 1, crlf + 3) if lf < 0 else (lf + 1, lf + 2)
+    lf = buffer.find(b"\n\n", start)
+    return (lf + 1, lf + 2) if lf >= 0 else (-1, -1)
 
 
 def field_line(line: bytes, kind: str = "header") -> tuple[str, str]:
@@ -211,6 +276,22 @@ def field_line(line: bytes, kind: str = "header") -> tuple[str, str]:
         raise ClientError(400, f"control character in {kind} field {line[:80]!r}")
     name, value = match.groups()
     return name.decode("latin-1"), value.rstrip(b" \t").decode("latin-1")
+
+
+def parse_fields(block: bytes, kind: str = "header") -> list[tuple[str, str]]:
+    """The names and values of a section of field lines (each ending in LF or CRLF).
+
+    As :func:`field_line` on each line, but in a few C calls rather than a
+    regex and two decodes per line: heads read whole (an upstream's answer)
+    are parsed so. Raises :class:`ClientError` as :func:`field_line` does
+    for the first line that is not a field.
+    """
+    text = block.decode("latin-1")
+    fields = _FIELDS(text)
+    if len(fields) == text.count("\n"):
+        return fields
+    # Some line is no field: the first one raises, split where a line reader would split.
+    return [field_line(line + b"\n", kind) for line in block.split(b"\n")[:-1]]
 
 
 def send_error(sock: socket.socket, error: ClientError) -> None:

@@ -2,8 +2,10 @@
 
 Contents:
 
+- ``client``: :class:`UpstreamConnection`, a lean HTTP/1.1 client
+  connection (one request at a time, kept alive) and its :class:`Response`.
 - ``pool``: :class:`Origin` (scheme, host, port) and :class:`ConnectionPool`,
-  kept-alive ``http.client`` connections per origin, thread-safe.
+  kept-alive connections per origin, thread-safe.
 - ``forwarding``: :class:`Forwarder`, which sends one WSGI request to any
   origin and relays the answer, both bodies streamed; the upstream's
   failures become ``502`` and ``504`` answers.

@@ -13,14 +13,15 @@ Connections come from a :class:`ConnectionPool`. Knows nothing of stubs.
 
 from __future__ import annotations
 
-import http.client
 import logging
 import socket
 import ssl
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote, urlsplit
 
+from .client import ProtocolError, Response, UpstreamConnection
 from .pool import DEFAULT_PORTS, ConnectionPool, Origin
+from .._http.wire import tokens, write_request_head
 from .._journal.recorder import RECORD_KEY
 from ..tls import CA_FILE
 
@@ -45,7 +46,8 @@ class UpstreamError(ConnectionError):
     """The upstream could not be reached, did not answer in time, or broke off its answer.
 
     You find one in ``RecordedRequest.error``; its message names the
-    upstream, and ``__cause__`` is the error ``http.client`` raised.
+    upstream, and ``__cause__`` is the error the connection raised: the
+    socket's (``ssl``'s, a timeout) or a :class:`ProtocolError`.
     """
 
 
@@ -97,15 +99,20 @@ class Forwarder:
             headers.append(("Transfer-Encoding", "chunked"))
         body = environ["wsgi.input"] if chunked or length not in ("", "0") else None
         try:
-            connection, response = self._exchange(origin, method, target, headers, body, chunked)
+            try:
+                head = write_request_head(method, target, headers)
+            except ValueError as error:  # nothing an upstream could be sent
+                raise _Failed(error) from error
+            connection, response = self._exchange(origin, method, head, body, chunked)
         except _Failed as failed:
             return self._refuse(environ, start_response, origin, failed.error)
-        fields = response.getheaders()
-        dropped = _NOT_RELAYED | _tokens(value for name, value in fields
-                                         if name.lower() == "connection")
-        relayed = [(name, _relocated(value, origin, base_path, _own_url(environ))
-                    if name.lower() == "location" else value)
-                   for name, value in fields if name.lower() not in dropped]
+        dropped = _NOT_RELAYED | response.connection_options
+        relayed = []
+        for name, value in response.headers:
+            lower = name.lower()
+            if lower not in dropped:
+                relayed.append((name, value if lower != "location" else
+                                _relocated(value, origin, base_path, _own_url(environ))))
         relay = _Relay(self.pool, origin, connection, response, environ.get(RECORD_KEY))
         if response.length is not None and response.length <= _CHUNK:
             try:  # small and announced: one piece, and the connection free at once
@@ -121,9 +128,8 @@ class Forwarder:
         """Close the idle connections (those in use close when their answer ends)."""
         self.pool.close()
 
-    def _exchange(self, origin: Origin, method: str, target: str, headers: list[tuple[str, str]],
-                  body: Any, chunked: bool
-                  ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _exchange(self, origin: Origin, method: str, head: bytes, body: Any, chunked: bool
+                  ) -> tuple[UpstreamConnection, Response]:
         """Send the request and read the response head; raises :class:`_Failed` for the upstream's errors.
 
         A reused connection that turns out closed is replaced once when
@@ -132,40 +138,21 @@ class Forwarder:
         """
         connection, reused = self.pool.connection(origin)
         try:
-            try:
-                return connection, self._send(connection, method, target, headers, body, chunked)
-            except _Failed as failed:
-                if not (reused and body is None and isinstance(failed.error, ConnectionError)):
-                    raise
-            connection.close()
-            connection, _ = self.pool.connection(origin)
-            return connection, self._send(connection, method, target, headers, body, chunked)
+            if body is not None:
+                _send_body(connection, head, body, chunked)
+                return connection, _upstream(connection.read_response, method)
+            while True:
+                try:
+                    connection.send(head)
+                    return connection, connection.read_response(method)
+                except (OSError, ProtocolError) as error:
+                    if not (reused and isinstance(error, ConnectionError)):
+                        raise _Failed(error) from error
+                connection.close()
+                connection, reused = self.pool.connection(origin)[0], False
         except BaseException:
             connection.close()
             raise
-
-    @staticmethod
-    def _send(connection: http.client.HTTPConnection, method: str, target: str,
-              headers: list[tuple[str, str]], body: Any, chunked: bool) -> http.client.HTTPResponse:
-        def send_head() -> None:
-            connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in headers:
-                connection.putheader(name, value)
-            connection.endheaders()
-
-        _upstream(send_head)
-        if body is not None:
-            # Chunks are sent on as they arrive; a body of known length in large pieces.
-            read = getattr(body, "read1", body.read) if chunked else body.read
-            while True:
-                piece = read(_CHUNK)  # the client's errors propagate as they are
-                if chunked:
-                    _upstream(connection.send, b"%x\r\n%s\r\n" % (len(piece), piece))
-                elif piece:
-                    _upstream(connection.send, piece)
-                if not piece:
-                    break
-        return _upstream(connection.getresponse)
 
     def _refuse(self, environ: dict[str, Any], start_response: Callable[..., Any],
                 origin: Origin, error: BaseException) -> list[bytes]:
@@ -204,8 +191,26 @@ def _upstream(operation: Callable[..., Any], *args: Any) -> Any:
     """Call an operation on the upstream connection, its failures raised as :class:`_Failed`."""
     try:
         return operation(*args)
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, ProtocolError) as error:
         raise _Failed(error) from error
+
+
+def _send_body(connection: UpstreamConnection, head: bytes, body: Any, chunked: bool) -> None:
+    """Send the request *head* and *body*; raises :class:`_Failed` for the upstream's errors.
+
+    Chunks are sent on as they arrive; a body of known length in large
+    pieces. The head goes with the first piece: one write, one segment,
+    one wakeup of the upstream. The client's errors propagate as they are.
+    """
+    read = getattr(body, "read1", body.read) if chunked else body.read
+    while True:
+        piece = read(_CHUNK)
+        data = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
+        if head or data:
+            _upstream(connection.send, head + data if head else data)
+            head = b""
+        if not piece:
+            return
 
 
 def _note(record: Any, error: BaseException) -> None:
@@ -236,15 +241,10 @@ def _forwarded_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
                     for key, value in environ.items() if key.startswith("HTTP_")]
         if environ.get("CONTENT_TYPE"):
             received.append(("Content-Type", environ["CONTENT_TYPE"]))
-    named = _tokens(value for name, value in received if name.lower() == "connection")
-    return [(name, value) for name, value in received
-            if name.lower() not in _NOT_FORWARDED and name.lower() not in named]
-
-
-def _tokens(values: Iterable[str]) -> set[str]:
-    """The lower-cased tokens of ``Connection`` header *values*: the fields they name as
-    hop-by-hop (RFC 9110 section 7.6.1)."""
-    return {token.strip().lower() for value in values for token in value.split(",")}
+    # The Connection field names more hop-by-hop fields (RFC 9110 section 7.6.1).
+    connection = environ.get("HTTP_CONNECTION")
+    dropped = _NOT_FORWARDED if connection is None else _NOT_FORWARDED | tokens(connection)
+    return [field for field in received if field[0].lower() not in dropped]
 
 
 def _own_url(environ: dict[str, Any]) -> str:
@@ -291,47 +291,41 @@ class _Relay:
     connection is cut rather than the answer ended as if it were whole.
     """
 
-    def __init__(self, pool: ConnectionPool, origin: Origin,
-                 connection: http.client.HTTPConnection, response: http.client.HTTPResponse,
-                 record: Any) -> None:
+    def __init__(self, pool: ConnectionPool, origin: Origin, connection: UpstreamConnection,
+                 response: Response, record: Any) -> None:
         self._pool = pool
         self._origin = origin
         self._connection = connection
         self._response = response
         self._record = record
-        self._whole = False
 
     def __iter__(self) -> Iterator[bytes]:
-        response = self._response
         while True:
-            try:
-                piece = response.read1(_CHUNK)
-            except (OSError, http.client.HTTPException) as error:
-                raise self._broken(error) from error
+            piece = self._read1()
             if not piece:
-                break
+                return
             yield piece
-        if response.length:  # read1 gives b"" when the connection ends early
-            raise self._broken(ConnectionError(f"closed {response.length} bytes short of its "
-                                               f"Content-Length"))
-        response.read()  # closes a response that ended exactly at its Content-Length
-        self._whole = True
 
     def whole(self) -> bytes:
         """The whole body, read now; the exchange is then over (raises as iterating does)."""
         try:
-            return b"".join(self)
+            pieces = [self._read1()]
+            while not self._response.done:
+                pieces.append(self._read1())
+            return pieces[0] if len(pieces) == 1 else b"".join(pieces)
         finally:
             self.close()
 
-    def _broken(self, error: BaseException) -> UpstreamError:
-        failure = UpstreamError(f"upstream {self._origin.url} broke off its answer: {error}")
-        _note(self._record, failure)
-        return failure
+    def _read1(self) -> bytes:
+        try:
+            return self._response.read1(_CHUNK)
+        except (OSError, ProtocolError) as error:
+            failure = UpstreamError(f"upstream {self._origin.url} broke off its answer: {error}")
+            _note(self._record, failure)
+            raise failure from error
 
     def close(self) -> None:
-        if self._whole and not self._response.will_close:
+        if self._response.reusable:
             self._pool.release(self._origin, self._connection)
         else:
-            self._response.close()
             self._connection.close()

@@ -1,4 +1,4 @@
-"""Kept-alive connections to upstreams: an origin's idle ``http.client`` connections, reused.
+"""Kept-alive connections to upstreams: an origin's idle connections, reused.
 
 Owns :class:`Origin`, the scheme, host and port a request is forwarded
 to, and :class:`ConnectionPool`, which hands out a connection per request
@@ -9,13 +9,14 @@ Knows nothing of WSGI: what a connection carries is the forwarder's.
 
 from __future__ import annotations
 
-import http.client
 import select
 import ssl
 import threading
 import weakref
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from .client import UpstreamConnection
 
 __all__ = ["DEFAULT_PORTS", "ConnectionPool", "Origin"]
 
@@ -64,7 +65,7 @@ class ConnectionPool:
     """Idle kept-alive connections per origin; thread-safe.
 
     :meth:`connection` hands out an idle connection, or a new one (not yet
-    connected: ``http.client`` connects on the first request); the caller
+    connected: it connects on the first request); the caller
     gives it back with :meth:`release` once the response is read whole, or
     closes it. At most *max_idle* connections per origin wait for reuse.
     HTTPS connections verify with *ssl_context*. :meth:`close` closes the
@@ -76,11 +77,11 @@ class ConnectionPool:
         self.ssl_context = ssl_context
         self.max_idle = max_idle
         self._lock = threading.Lock()
-        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Origin, list[UpstreamConnection]] = {}
         self._closed = False
         self._finalizer = weakref.finalize(self, _close_all, self._idle, self._lock)
 
-    def connection(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
+    def connection(self, origin: Origin) -> tuple[UpstreamConnection, bool]:
         """A connection to *origin*, and True if it served a request before.
 
         Never blocks on the network: an idle connection the upstream has
@@ -96,7 +97,7 @@ class ConnectionPool:
                 return connection, True
             connection.close()
 
-    def release(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
+    def release(self, origin: Origin, connection: UpstreamConnection) -> None:
         """Keep *connection*, its response read whole, for the next request to *origin*."""
         with self._lock:
             idle = self._idle.setdefault(origin, [])
@@ -111,14 +112,12 @@ class ConnectionPool:
             self._closed = True
         self._finalizer()
 
-    def _new(self, origin: Origin) -> http.client.HTTPConnection:
-        if origin.scheme == "https":
-            return http.client.HTTPSConnection(origin.host, origin.port, timeout=self.timeout,
-                                               context=self.ssl_context)
-        return http.client.HTTPConnection(origin.host, origin.port, timeout=self.timeout)
+    def _new(self, origin: Origin) -> UpstreamConnection:
+        return UpstreamConnection(origin.host, origin.port, timeout=self.timeout,
+                                  ssl_context=self.ssl_context if origin.scheme == "https" else None)
 
 
-def _still_open(connection: http.client.HTTPConnection) -> bool:
+def _still_open(connection: UpstreamConnection) -> bool:
     """False if the idle *connection*'s socket is readable: closed by the upstream, or
     carrying bytes nobody asked for. Either way it cannot carry another request."""
     sock = connection.sock
@@ -131,7 +130,7 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
     return not readable
 
 
-def _close_all(idle: dict[Origin, list[http.client.HTTPConnection]],
+def _close_all(idle: dict[Origin, list[UpstreamConnection]],
                lock: threading.Lock) -> None:
     """Close the connections in *idle*; the pool's finalizer (it must not hold the pool)."""
     with lock:
