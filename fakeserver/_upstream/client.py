@@ -41,6 +41,7 @@ _MAX_TRAILERS = 100
 _STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([1-9][0-9][0-9])(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?"
                           rb"\r?\n").match
 _NO_BODY_STATUSES = frozenset({204, 304})
+_NO_TOKENS: frozenset[str] = frozenset()
 
 
 class ProtocolError(Exception):
@@ -220,7 +221,7 @@ class Response:
         self._chunk_left = 0
         length = None
         chunked = False
-        connection_tokens: set[str] = set()
+        connection_tokens: frozenset[str] | set[str] = _NO_TOKENS
         coding = None
         for name, value in headers:
             lower = name.lower()
@@ -232,7 +233,7 @@ class Response:
             elif lower == "transfer-encoding":
                 coding = value if coding is None else f"{coding},{value}"
             elif lower == "connection":
-                connection_tokens |= tokens(value)
+                connection_tokens = connection_tokens | tokens(value)
         #: The lower-cased tokens of its ``Connection`` fields: options, and the names of
         #: fields meant for this connection only (RFC 9110 section 7.6.1).
         self.connection_options = connection_tokens

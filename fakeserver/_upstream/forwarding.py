@@ -43,11 +43,13 @@ _CHUNK = 65536
 
 
 class UpstreamError(ConnectionError):
-    """The upstream could not be reached, did not answer in time, or broke off its answer.
+    """The upstream could not be reached, did not answer in time, answered with a malformed
+    response or broke off its answer; or the request could not be put on the wire.
 
     You find one in ``RecordedRequest.error``; its message names the
-    upstream, and ``__cause__`` is the error the connection raised: the
-    socket's (``ssl``'s, a timeout) or a :class:`ProtocolError`.
+    upstream, and ``__cause__`` is the error behind it: the socket's
+    (``ssl``'s, a timeout), a :class:`ProtocolError`, or the ``ValueError``
+    of a request target no upstream may be sent.
     """
 
 
@@ -89,8 +91,8 @@ class Forwarder:
         upload) propagate; the upstream's become a ``502`` or ``504`` answer.
         """
         method = environ["REQUEST_METHOD"]
-        target = base_path + _origin_target(environ)
-        headers = [*_forwarded_headers(environ), ("Host", origin.authority)]
+        headers = _forwarded_headers(environ)
+        headers.append(("Host", origin.authority))
         length = environ.get("CONTENT_LENGTH", "")
         chunked = not length and "HTTP_TRANSFER_ENCODING" in environ
         if length:
@@ -99,14 +101,15 @@ class Forwarder:
             headers.append(("Transfer-Encoding", "chunked"))
         body = environ["wsgi.input"] if chunked or length not in ("", "0") else None
         try:
-            try:
-                head = write_request_head(method, target, headers)
-            except ValueError as error:  # nothing an upstream could be sent
-                raise _Failed(error) from error
+            head = write_request_head(method, base_path + _origin_target(environ), headers)
+        except ValueError as error:  # nothing an upstream could be sent
+            return self._refuse(environ, start_response, origin, error)
+        try:
             connection, response = self._exchange(origin, method, head, body, chunked)
         except _Failed as failed:
             return self._refuse(environ, start_response, origin, failed.error)
-        dropped = _NOT_RELAYED | response.connection_options
+        options = response.connection_options
+        dropped = _NOT_RELAYED | options if options else _NOT_RELAYED
         relayed = []
         for name, value in response.headers:
             lower = name.lower()
@@ -157,12 +160,18 @@ class Forwarder:
     def _refuse(self, environ: dict[str, Any], start_response: Callable[..., Any],
                 origin: Origin, error: BaseException) -> list[bytes]:
         """Answer 504 for a timeout, 502 for any other failure; note it on the record."""
+        status = "502 Bad Gateway"
         if isinstance(error, (socket.timeout, TimeoutError)):
             status = "504 Gateway Timeout"
             failure = UpstreamError(f"upstream {origin.url} did not answer within "
                                     f"{self.timeout:g} s: {error}")
+        elif isinstance(error, ProtocolError):
+            failure = UpstreamError(f"upstream {origin.url} answered with a malformed response: "
+                                    f"{error}")
+        elif isinstance(error, ValueError):
+            failure = UpstreamError(f"cannot forward this request to upstream {origin.url}: "
+                                    f"{error}")
         else:
-            status = "502 Bad Gateway"
             failure = UpstreamError(f"cannot reach upstream {origin.url}: {error}")
         failure.__cause__ = error
         _note(environ.get(RECORD_KEY), failure)

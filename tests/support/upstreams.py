@@ -2,8 +2,10 @@
 
 ``describe_app`` answers with what it received, so that a test sees what
 the proxy forwarded; :func:`serve` starts any app as an upstream for the
-rest of a test; :class:`ScriptedUpstream` is a raw-socket server for what
-a WSGI app cannot do (closing a kept-alive connection at a chosen moment).
+rest of a test; :func:`answering` and :func:`raw_app` make apps answering
+one way (``raw_app`` writing the bytes itself); :class:`ScriptedUpstream`
+is a raw-socket server for what a WSGI app cannot do (closing a kept-alive
+connection at a chosen moment).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import gzip
 import json
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -21,6 +24,8 @@ from fakeserver import AppRunner, Recorder
 from tests.support import read_body
 
 TIMEOUT = 10.0
+#: A whole answer, as a raw upstream sends it.
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
 def describe_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -34,6 +39,27 @@ def describe_app(environ: dict[str, Any], start_response: Callable[..., Any]) ->
     start_response("200 OK", [("Content-Type", "application/json"),
                               ("Content-Length", str(len(data)))])
     return [data]
+
+
+def answering(status: str, headers: list[tuple[str, str]], body: bytes = b"") -> Callable[..., Any]:
+    """An app answering *status*, *headers* and *body* to every request."""
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(status, headers)
+        return [body]
+    return app
+
+
+def raw_app(*pieces: bytes, pause: float = 0.0) -> Callable[..., Any]:
+    """An app that writes *pieces* to the socket itself (a *pause* between them), then closes:
+    for answers a WSGI app cannot give (no length and no chunks, interim answers)."""
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        sock = environ["fakeserver.take_socket"]()
+        for number, piece in enumerate(pieces):
+            if number and pause:
+                time.sleep(pause)
+            sock.sendall(piece)
+        return []
+    return app
 
 
 def api_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

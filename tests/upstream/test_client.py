@@ -4,16 +4,13 @@ connections the upstream closes, and answers that break HTTP/1.1."""
 from __future__ import annotations
 
 import socket
-import time
 import unittest
 from typing import Any, Callable
 
 from fakeserver._http.wire import write_request_head
 from fakeserver._upstream.client import Disconnected, ProtocolError, Response, UpstreamConnection
 from tests.support import read_body, streaming_app
-from tests.support.upstreams import TIMEOUT, ScriptedUpstream, serve
-
-OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+from tests.support.upstreams import OK, TIMEOUT, ScriptedUpstream, answering, raw_app, serve
 
 
 def connect(test: unittest.TestCase, url: str) -> UpstreamConnection:
@@ -34,26 +31,6 @@ def exchange(connection: UpstreamConnection, method: str = "GET", target: str = 
         if not piece:
             return response, b"".join(pieces)
         pieces.append(piece)
-
-
-def raw_app(*pieces: bytes, pause: float = 0.0) -> Callable[..., Any]:
-    """An app that writes *pieces* to the socket itself (a *pause* between them), then closes."""
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        sock = environ["fakeserver.take_socket"]()
-        for number, piece in enumerate(pieces):
-            if number and pause:
-                time.sleep(pause)
-            sock.sendall(piece)
-        return []
-    return app
-
-
-def answering(status: str, headers: list[tuple[str, str]], body: bytes = b"") -> Callable[..., Any]:
-    """An app answering *status*, *headers* and *body* to every request."""
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        start_response(status, headers)
-        return [body]
-    return app
 
 
 class FramingTest(unittest.TestCase):
