@@ -15,8 +15,8 @@ compared. Target: a proxied request takes at most twice as long as a direct
 one; the exit status is 1 if it does not. The upstream runs in a process of
 its own, as a real service would: what is measured is what the proxy adds
 in the test's process, where a proxied request crosses fakeserver's server
-and then makes an ``http.client`` round trip, the direct one only the
-latter. The load average is printed, since a busy machine stretches the
+and then makes a round trip to the upstream with the proxy's own HTTP/1.1
+client, the direct one only an ``http.client`` round trip. The load average is printed, since a busy machine stretches the
 proxied request's extra thread switches most.
 """
 

@@ -23,9 +23,10 @@ Who owns what, and what it must not know:
 
 - ``serving``: sockets and threads (bind, accept, workers, prompt stop, the
   TLS handshake); not the protocol spoken on a connection.
-- ``wire``: the bytes of heads both ways, the checks every response head
-  passes, reason phrases, and :class:`ClientError`; not WSGI, not sockets'
-  lifecycle.
+- ``wire``: the bytes of heads both ways (for the upstream client too: the
+  request heads it sends, the field sections it reads), the checks every
+  head passes, reason phrases, and :class:`ClientError`; not WSGI, not
+  sockets' lifecycle.
 - ``target``: the request target's forms, the Host they name, and the
   reading of an authority (``host:port``) the proxy shares; not the environ.
 - ``body``: ``wsgi.input`` for each request framing; not responses.
