@@ -139,7 +139,7 @@ class Forwarder:
         there was no body to send (a body read from the client cannot be
         sent twice).
         """
-        connection, reused = self.pool.connection(origin)
+        connection, reused = self.pool.connection(origin, resendable=body is None)
         try:
             if body is not None:
                 _send_body(connection, head, body, chunked)
@@ -216,7 +216,7 @@ def _send_body(connection: UpstreamConnection, head: bytes, body: Any, chunked: 
         piece = read(_CHUNK)
         data = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
         if head or data:
-            _upstream(connection.send, head + data if head else data)
+            _upstream(connection.send, head, data)
             head = b""
         if not piece:
             return

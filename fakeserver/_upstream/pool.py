@@ -81,11 +81,17 @@ class ConnectionPool:
         self._closed = False
         self._finalizer = weakref.finalize(self, _close_all, self._idle, self._lock)
 
-    def connection(self, origin: Origin) -> tuple[UpstreamConnection, bool]:
+    def connection(self, origin: Origin, *, resendable: bool = False
+                   ) -> tuple[UpstreamConnection, bool]:
         """A connection to *origin*, and True if it served a request before.
 
-        Never blocks on the network: an idle connection the upstream has
-        closed (or sent something unasked on) is dropped, not reused.
+        Never blocks on the network. An idle connection is looked at before
+        it is handed out, a system call: one the upstream has closed (or
+        sent something unasked on) is dropped, not reused. A caller whose
+        request is *resendable* (it has no body), and who sends it again on
+        a new connection when a reused one turns out closed, skips the look:
+        upstreams close idle connections after seconds, not between two
+        requests in a row, so the look would almost always find nothing.
         """
         while True:
             with self._lock:
@@ -93,7 +99,7 @@ class ConnectionPool:
                 connection = idle.pop() if idle else None
             if connection is None:
                 return self._new(origin), False
-            if _still_open(connection):
+            if resendable and connection.sock is not None or _still_open(connection):
                 return connection, True
             connection.close()
 

@@ -9,6 +9,9 @@ import unittest
 import weakref
 
 from fakeserver import AppRunner, ProxyApp, Recorder
+from fakeserver._http.wire import write_request_head
+from fakeserver._upstream.forwarding import default_ssl_context
+from fakeserver._upstream.pool import ConnectionPool, Origin
 from tests.support import assert_nothing_left, nothing_left_unclosed
 from tests.support.upstreams import TIMEOUT, ScriptedUpstream, describe_app, fetch, serve
 
@@ -90,6 +93,31 @@ class KeepAliveTest(unittest.TestCase):
 
 
 
+class LookBeforeReuseTest(unittest.TestCase):
+    """An idle connection is looked at before reuse, unless the request can be sent again."""
+
+    def setUp(self) -> None:
+        upstream = ScriptedUpstream(self, [OK])  # then closes, though it did not say so
+        self.origin = Origin("http", "127.0.0.1", int(upstream.url.rpartition(":")[2]))
+        self.pool = ConnectionPool(timeout=TIMEOUT, ssl_context=default_ssl_context())
+        self.addCleanup(self.pool.close)
+        connection, reused = self.pool.connection(self.origin)
+        connection.send(write_request_head("GET", "/", [("Host", "upstream")]))
+        self.assertEqual(connection.read_response("GET").read1(10), b"ok")
+        self.pool.release(self.origin, connection)
+        self.assertTrue(upstream.closed.wait(TIMEOUT))
+        self.stale = connection
+
+    def test_a_connection_the_upstream_closed_is_dropped_when_looked_at(self) -> None:
+        connection, reused = self.pool.connection(self.origin)
+        self.addCleanup(connection.close)
+        self.assertEqual((connection is self.stale, reused, self.stale.sock), (False, False, None))
+
+    def test_a_resendable_request_takes_it_unlooked(self) -> None:
+        connection, reused = self.pool.connection(self.origin, resendable=True)
+        self.assertEqual((connection is self.stale, reused), (True, True))
+
+
 class LeakTest(unittest.TestCase):
     def test_nothing_leaks(self) -> None:
         def cycle() -> None:
@@ -122,6 +150,14 @@ class StaleConnectionTest(unittest.TestCase):
         self.assertEqual(fetch(fake.url)[2], b"ok")
         self.assertEqual(fetch(fake.url)[2], b"ok")
         self.assertEqual((upstream.connections, len(upstream.heads)), (2, 3))
+
+    def test_a_body_goes_on_a_new_connection_when_the_idle_one_was_closed(self) -> None:
+        upstream = ScriptedUpstream(self, [OK])  # answers each connection once, then closes
+        fake = self.proxied(upstream)
+        self.assertEqual(fetch(fake.url)[2], b"ok")
+        self.assertTrue(upstream.closed.wait(TIMEOUT))
+        self.assertEqual(fetch(fake.url, b"sent once, on a new connection")[2], b"ok")
+        self.assertEqual((upstream.connections, len(upstream.heads)), (2, 2))
 
     def test_a_body_is_never_sent_twice(self) -> None:
         upstream = ScriptedUpstream(self, [OK, None])
