@@ -47,7 +47,11 @@ def field_facts(headers: Sequence[tuple[str, str]]) -> FieldFacts:
     Content-Length in the environ. The entries are shared: copy them.
     """
     fields = tuple(headers)
-    return _FIELD_FACTS.get(fields) or _FIELD_FACTS.remember(fields, _read_fields(fields))
+    facts = _FIELD_FACTS.get(fields)
+    if facts is None:
+        facts = _read_fields(fields)
+        _FIELD_FACTS.remember(fields, facts, sum(len(name) + len(value) for name, value in fields))
+    return facts
 
 
 def shared_environ(server_address: tuple[str, int], client_address: tuple,

@@ -68,7 +68,8 @@ class AppHead:
             seen = _check(status, fields)
         else:
             if seen is None:
-                seen = _APP_HEADS.remember(key, _check(status, fields))
+                seen = _check(status, fields)
+                _APP_HEADS.remember(key, seen, len(seen[2]))
         self.code: int
         #: The status line and the app's fields, as they go on the wire.
         self.status_line: bytes

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from typing import Dict, Hashable, TypeVar
 
-__all__ = ["Memo"]
+__all__ = ["LARGEST", "Memo"]
 
 _Key = TypeVar("_Key", bound=Hashable)
 _Value = TypeVar("_Value")
+
+
+#: The largest part worth remembering, in bytes: a client's or an app's usual head is
+#: far smaller, and a few large ones must not hold megabytes in every memo.
+LARGEST = 4096
 
 
 class Memo(Dict[_Key, _Value]):
@@ -25,18 +30,22 @@ class Memo(Dict[_Key, _Value]):
     was made with :meth:`remember`. Forgetting everything when full keeps
     memory bounded whatever a client sends, and lets a stream of distinct
     keys (a ``Date`` each second, a hostile client) cost only the making.
-    Only results that are right for every later use of the key belong here:
-    a head that raised is never remembered. Thread-safe: each dict
-    operation is atomic, and a race makes the same result twice.
+    Only results that are right for every later use of an equal key belong
+    here: a head that raised is never remembered, and what is remembered
+    is made from the text of the parts, never from how a str subclass
+    would format itself. Thread-safe: each dict operation is atomic, and a
+    race makes the same result twice.
     """
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
 
-    def remember(self, key: _Key, value: _Value) -> _Value:
-        """Keep *value* as what was made of *key*; return it."""
-        if len(self) >= self.size:
-            self.clear()
-        self[key] = value
+    def remember(self, key: _Key, value: _Value, length: int = 0) -> _Value:
+        """Keep *value* as what was made of *key*, unless the part is *length* bytes long,
+        more than :data:`LARGEST`; return *value*."""
+        if length <= LARGEST:
+            if len(self) >= self.size:
+                self.clear()
+            self[key] = value
         return value

@@ -64,7 +64,6 @@ _HEADS: Memo[bytes, tuple[str, str, str, tuple[tuple[str, str], ...]]] = Memo(25
 _SECTIONS: Memo[bytes, tuple[tuple[str, str], ...]] = Memo(256)
 _FIELD_LINES: Memo[tuple[tuple[str, str], ...], bytes] = Memo(256)
 _REQUEST_HEADS: Memo[tuple[str, str, tuple[tuple[str, str], ...]], bytes] = Memo(256)
-_MAX_REMEMBERED_SECTION = 4096
 
 
 def reason_phrase(status: int) -> str:
@@ -99,11 +98,14 @@ def write_request_head(method: str, target: str, fields: Iterable[tuple[str, str
         known = _REQUEST_HEADS.get(key)
     except TypeError:  # a field given as a list, say: checked anew every time
         return _checked_request_head(method, target, fields)
-    return known or _REQUEST_HEADS.remember(key, _checked_request_head(method, target, fields))
+    if known is None:
+        rendered = _checked_request_head(method, target, fields)
+        known = _REQUEST_HEADS.remember(key, rendered, len(rendered))
+    return known
 
 
 def _checked_request_head(method: str, target: str, fields: tuple[tuple[str, str], ...]) -> bytes:
-    line = f"{method} {target}"
+    line = "".join((method, " ", target))
     if not _REQUEST_LINE(line):
         raise ValueError(f"invalid request line {line[:80]!r}: the method must be a token "
                          "and the target free of spaces and control characters")
@@ -139,7 +141,8 @@ def field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
     except TypeError:  # a field given as a list, say: checked anew every time
         return _checked_field_lines(fields)
     if known is None:
-        known = _FIELD_LINES.remember(fields, _checked_field_lines(fields))
+        rendered = _checked_field_lines(fields)
+        known = _FIELD_LINES.remember(fields, rendered, len(rendered))
     return known
 
 
@@ -160,7 +163,7 @@ def _checked_field_lines(fields: tuple[tuple[str, str], ...]) -> bytes:
             if length is not None and value != length:
                 raise ValueError(f"conflicting Content-Length values {length!r} and {value!r}")
             length = value
-        lines.append(f"{name}: {value}\r\n")
+        lines.append("".join((name, ": ", value, "\r\n")))  # the text checked, whatever its type
     return "".join(lines).encode("latin-1")
 
 
@@ -264,8 +267,7 @@ def _buffered_head(rfile: Any) -> RequestHead | None:
     line_end = head.index(b"\n") + 1
     method, target, version = _request_line(head[:line_end])
     headers = parse_fields(head[line_end:fields_end]) if fields_end > line_end else []
-    if end <= _MAX_REMEMBERED_SECTION:
-        _HEADS.remember(head, (method, target, version, tuple(headers)))
+    _HEADS.remember(head, (method, target, version, tuple(headers)), end)
     return RequestHead(method, target, version, headers)
 
 
@@ -328,8 +330,7 @@ def parse_fields(block: bytes, kind: str = "header") -> list[tuple[str, str]]:
     text = block.decode("latin-1")
     fields = _FIELDS(text)
     if len(fields) == text.count("\n"):
-        if len(block) <= _MAX_REMEMBERED_SECTION:
-            _SECTIONS.remember(block, tuple(fields))
+        _SECTIONS.remember(block, tuple(fields), len(block))
         return fields
     # Some line is no field: the first one raises, split where a line reader would split.
     return [field_line(line + b"\n", kind) for line in block.split(b"\n")[:-1]]

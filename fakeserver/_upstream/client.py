@@ -48,7 +48,6 @@ _NO_TOKENS: frozenset[str] = frozenset()
 #: Response heads parsed lately (their status lines and field sections): an upstream
 #: answers alike time after time, but for its ``Date``, which changes every second.
 _HEADS: Memo[bytes, tuple[int, str, str, tuple[tuple[str, str], ...]]] = Memo(256)
-_MAX_REMEMBERED_HEAD = 4096
 #: Where the kernel can bound each send and receive (``SO_SNDTIMEO``, ``SO_RCVTIMEO``,
 #: as a 64-bit ``struct timeval``), a plain connection's socket blocks and lets it: a
 #: socket with a Python timeout polls before every send and every receive, a system
@@ -147,7 +146,7 @@ class UpstreamConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.ssl_context is not None:
                 return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
-            if _KERNEL_TIMEOUTS and self.timeout > 0:
+            if _KERNEL_TIMEOUTS and self.timeout:  # None: no timeout, as Python has it
                 seconds, fraction = divmod(self.timeout, 1)
                 timeval = struct.pack("ll", int(seconds), max(1, int(fraction * 1e6)))
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
@@ -204,8 +203,7 @@ class UpstreamConnection:
             raise ProtocolError(f"more than {MAX_HEADERS} header fields in the response")
         parsed = (int(code), reason.strip().decode("latin-1") if reason else "",
                   "HTTP/1.0" if minor == b"0" else "HTTP/1.1", headers)
-        if len(head) <= _MAX_REMEMBERED_HEAD:
-            _HEADS.remember(head, parsed[:3] + (tuple(headers),))
+        _HEADS.remember(head, parsed[:3] + (tuple(headers),), len(head))
         return parsed
 
     def _receive(self) -> bool:

@@ -40,6 +40,9 @@ _NOT_FORWARDED = _HOP_BY_HOP | {"host", "content-length", "expect"}
 #: Response fields the fake's server writes itself.
 _NOT_RELAYED = _HOP_BY_HOP | {"date", "server"}
 _CHUNK = 65536
+#: What a reused connection the upstream closed meanwhile fails with: a reset TLS
+#: connection is an SSLEOFError on some Pythons (3.11, 3.12), a ConnectionError on others.
+_CLOSED = (ConnectionError, ssl.SSLEOFError)
 
 
 class UpstreamError(ConnectionError):
@@ -149,7 +152,7 @@ class Forwarder:
                     connection.send(head)
                     return connection, connection.read_response(method)
                 except (OSError, ProtocolError) as error:
-                    if not (reused and isinstance(error, ConnectionError)):
+                    if not (reused and isinstance(error, _CLOSED)):
                         raise _Failed(error) from error
                 connection.close()
                 connection, reused = self.pool.connection(origin)[0], False

@@ -3,6 +3,7 @@ shared in a way an app could change, and the same answer as made anew."""
 
 from __future__ import annotations
 
+import enum
 import http.client
 import unittest
 from typing import Any, Callable
@@ -10,8 +11,8 @@ from typing import Any, Callable
 from fakeserver import AppRunner
 from fakeserver._http import environ, framing, target, wire
 from fakeserver._http.framing import AppHead
-from fakeserver._http.memo import Memo
-from fakeserver._http.wire import ClientError, parse_fields, write_request_head
+from fakeserver._http.memo import LARGEST, Memo
+from fakeserver._http.wire import ClientError, field_lines, parse_fields, write_request_head
 from tests.support import exchange, status_of
 
 
@@ -27,6 +28,12 @@ class MemoTest(unittest.TestCase):
         memo: Memo[str, int] = Memo(3)
         self.assertEqual(memo.remember("a", 1), 1)
         self.assertEqual((memo.get("a"), memo.get("b")), (1, None))
+
+    def test_a_part_longer_than_the_largest_is_not_kept(self) -> None:
+        memo: Memo[str, int] = Memo(3)
+        self.assertEqual(memo.remember("long", 1, LARGEST + 1), 1)
+        memo.remember("short", 2, LARGEST)
+        self.assertEqual(dict(memo), {"short": 2})
 
     def test_full_it_forgets_everything_and_keeps_the_newest(self) -> None:
         memo: Memo[int, int] = Memo(3)
@@ -102,10 +109,42 @@ class RememberedHeadsTest(unittest.TestCase):
                 parse_fields(b"Host: example.test\r\nBad Name: 1\r\n")
         self.assertNotIn(b"Host: example.test\r\nBad Name: 1\r\n", wire._SECTIONS)
 
-    def test_long_field_sections_are_not_remembered(self) -> None:
-        block = b"X-Long: " + b"x" * wire._MAX_REMEMBERED_SECTION + b"\r\n"
-        self.assertEqual(parse_fields(block), [("X-Long", "x" * wire._MAX_REMEMBERED_SECTION)])
+    def test_long_parts_are_not_remembered(self) -> None:
+        long = "x" * LARGEST
+        block = f"X-Long: {long}\r\n".encode()
+        self.assertEqual(parse_fields(block), [("X-Long", long)])
         self.assertNotIn(block, wire._SECTIONS)
+        fields = [("X-Long", long)]
+        self.assertEqual(field_lines(fields), block)
+        self.assertEqual(write_request_head("GET", "/", fields), b"GET / HTTP/1.1\r\n" + block
+                         + b"\r\n")
+        self.assertEqual(AppHead("200 OK", fields).field_lines, block)
+        self.assertEqual(environ.field_facts(fields)[0], {"HTTP_X_LONG": long})
+        for memo in (wire._FIELD_LINES, wire._REQUEST_HEADS, framing._APP_HEADS,
+                     environ._FIELD_FACTS):
+            self.assertFalse(any(long in repr(key) for key in memo), memo)
+
+    def test_what_is_sent_is_the_text_checked_whatever_the_type_of_str(self) -> None:
+        class Mime(str, enum.Enum):
+            JSON = "application/json"
+
+        class Sneaky(str):
+            """Text that formats itself as something else, a line break included."""
+
+            def __str__(self) -> str:
+                return "1\r\nSet-Cookie: injected=1"
+
+            def __format__(self, spec: str) -> str:
+                return str(self)
+
+        for value, text in ((Mime.JSON, b"application/json"), (Sneaky("1"), b"1")):
+            for fields in ([("X-Value", value)], [("X-Value", text.decode())]):
+                with self.subTest(value=value, fields=fields):
+                    self.assertEqual(field_lines(fields), b"X-Value: " + text + b"\r\n")
+                    self.assertEqual(AppHead("200 OK", fields).field_lines,
+                                     b"X-Value: " + text + b"\r\n")
+                    self.assertEqual(write_request_head(Sneaky("GET"), "/", fields),
+                                     b"GET / HTTP/1.1\r\nX-Value: " + text + b"\r\n\r\n")
 
     def test_hosts(self) -> None:
         target.check_host("remembered.test:8080")
