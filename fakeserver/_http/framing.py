@@ -18,6 +18,7 @@ import sys
 import time
 from email.utils import formatdate
 
+from .memo import Memo
 from .wire import RequestHead, content_length, field_lines, status_line, tokens
 
 __all__ = ["AppHead", "Framing", "render_head"]
@@ -34,11 +35,11 @@ _CHUNKED = ("Transfer-Encoding", "chunked")
 _CLOSE = ("Connection", "close")
 _KEEP_ALIVE = ("Connection", "keep-alive")
 _LAST_CHUNK = b"0\r\n\r\n"
-#: Each status an app gave, with its code and its status line as checked and rendered:
-#: apps answer with the same few, and rendering one is a good part of a small response.
-#: Bounded, so that odd statuses cannot fill memory; read without a lock.
-_STATUS_LINES: dict[str, tuple[int, bytes]] = {}
-_MAX_STATUS_LINES = 256
+#: Each status an app gave lately, with its code and its status line as checked and
+#: rendered; and each head (its status and fields), with what AppHead made of it.
+_STATUS_LINES: Memo[str, tuple[int, bytes]] = Memo(256)
+_APP_HEADS: Memo[tuple[str, tuple[tuple[str, str], ...]],
+                 tuple[int, bytes, bytes, int | None, bool, bool]] = Memo(256)
 
 
 class AppHead:
@@ -56,42 +57,59 @@ class AppHead:
                  "field_lines")
 
     def __init__(self, status: str, headers: list[tuple[str, str]]) -> None:
-        known = _STATUS_LINES.get(status) if isinstance(status, str) else None
-        if known is None and not (isinstance(status, str) and len(status) >= 4
-                                  and status[:3].isdigit() and status[:3].isascii()
-                                  and status[3] == " "):
-            raise ValueError(f"status must be a str like '200 OK', not {status!r}")
-        length = None
-        connection = close = False
-        for name, value in headers:
-            if not (isinstance(name, str) and isinstance(value, str)):
-                raise TypeError(f"header names and values must be str: {(name, value)!r}")
-            lower = name.lower()
-            if lower in _HOP_BY_HOP:
-                raise ValueError(f"hop-by-hop header {name!r} is the server's to set (PEP 3333)")
-            if lower == "content-length":
-                length = content_length(value)  # field_lines() below refuses an invalid one
-            elif lower == "connection":
-                connection = True
-                close = close or "close" in tokens(value)
-        if known is None:  # checked last, as before the status lines were remembered
-            code = int(status[:3])
-            known = (code, status_line(code, status[4:]))
-            if len(_STATUS_LINES) < _MAX_STATUS_LINES:
-                _STATUS_LINES[status] = known  # atomic: a race stores the same line twice
+        fields = tuple(headers)
         #: The status as given, e.g. ``"200 OK"``.
         self.status = status
-        self.code: int = known[0]
-        self.headers = list(headers)
-        #: The app's own ``Content-Length``, if it gave a valid one.
-        self.length = length
-        #: True if the app gave a ``Connection`` field (the server then adds none).
-        self.connection = connection
-        #: True if that field asks to close the connection.
-        self.close = close
+        self.headers = list(fields)
+        key = (status, fields)
+        try:
+            seen = _APP_HEADS.get(key)
+        except TypeError:  # a field given as a list, say: checked anew every time
+            seen = _check(status, fields)
+        else:
+            if seen is None:
+                seen = _check(status, fields)
+                _APP_HEADS.remember(key, seen, len(seen[2]))
+        self.code: int
         #: The status line and the app's fields, as they go on the wire.
-        self.status_line: bytes = known[1]
-        self.field_lines = field_lines(self.headers)
+        self.status_line: bytes
+        self.field_lines: bytes
+        #: The app's own ``Content-Length``, if it gave a valid one.
+        self.length: int | None
+        #: True if the app gave a ``Connection`` field (the server then adds none).
+        self.connection: bool
+        #: True if that field asks to close the connection.
+        self.close: bool
+        (self.code, self.status_line, self.field_lines, self.length, self.connection,
+         self.close) = seen
+
+
+def _check(status: str, fields: tuple[tuple[str, str], ...]
+           ) -> tuple[int, bytes, bytes, int | None, bool, bool]:
+    """What :class:`AppHead` holds of *status* and *fields*, checked and rendered; raises
+    as it does."""
+    known = _STATUS_LINES.get(status) if isinstance(status, str) else None
+    if known is None and not (isinstance(status, str) and len(status) >= 4
+                              and status[:3].isdigit() and status[:3].isascii()
+                              and status[3] == " "):
+        raise ValueError(f"status must be a str like '200 OK', not {status!r}")
+    length = None
+    connection = close = False
+    for name, value in fields:
+        if not (isinstance(name, str) and isinstance(value, str)):
+            raise TypeError(f"header names and values must be str: {(name, value)!r}")
+        lower = name.lower()
+        if lower in _HOP_BY_HOP:
+            raise ValueError(f"hop-by-hop header {name!r} is the server's to set (PEP 3333)")
+        if lower == "content-length":
+            length = content_length(value)  # field_lines() below refuses an invalid one
+        elif lower == "connection":
+            connection = True
+            close = close or "close" in tokens(value)
+    if known is None:  # checked last, as before the status lines were remembered
+        code = int(status[:3])
+        known = _STATUS_LINES.remember(status, (code, status_line(code, status[4:])))
+    return known[0], known[1], field_lines(fields), length, connection, close
 
 
 class Framing:

@@ -5,8 +5,9 @@ connections, the environ and ``wsgi.input`` of each request, ``Expect:
 100-continue``, ``start_response`` and the write callable, draining what the
 app left unread, a clear 4xx answer to malformed input, a 500 to a failing
 app, and nothing more to a client the app saw leave (``ClientDisconnected``).
-How each response is framed is decided by :class:`Framing`, and every head
-is checked and rendered by ``wire``. Knows nothing of sockets being
+What the environ takes from the header fields is ``environ``'s; how each
+response is framed is decided by :class:`Framing`, and every head is
+checked and rendered by ``wire``. Knows nothing of sockets being
 accepted, of threads, of recording or of unittest.
 """
 
@@ -19,12 +20,13 @@ from typing import Any, Callable, Iterable, Protocol
 from urllib.parse import unquote_to_bytes
 
 from .body import BodyReader, ChunkedReader, ContentLengthReader, EmptyReader
+from .environ import field_facts, shared_environ
 from .framing import AppHead, Framing, render_head
 from .serving import Connection
-from .target import check_host, split_target
+from .target import split_target
 from .watch import ClientDisconnected
 from .wire import (
-    ClientError, RequestHead, content_length, read_head, send_error, tokens, write_head,
+    ClientError, RequestHead, content_length, read_head, send_error, write_head,
 )
 
 __all__ = ["WSGIHost", "linger", "serve_connection"]
@@ -40,13 +42,6 @@ LINGER_SECONDS = 2.0
 
 _CONTINUE = write_head(100, ())
 _INTERNAL_ERROR = b"500 Internal Server Error: the application raised an exception\n"
-#: The request fields that ``_environ`` does more with than setting their ``HTTP_`` key.
-_SPECIAL_FIELDS = frozenset({"content-length", "content-type", "transfer-encoding", "connection",
-                             "expect", "host"})
-#: What :func:`_field_key` made of each field name; read without a lock (a dict lookup is atomic).
-_FIELD_KEYS: dict[str, tuple[str, str]] = {}
-_MAX_FIELD_KEYS = 1024
-_NO_TOKENS: frozenset[str] = frozenset()
 
 
 class WSGIHost(Protocol):
@@ -70,7 +65,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
     """
     sock = connection.sock
     rfile = sock.makefile("rb")
-    shared_environ = _shared_environ(connection, host)
+    shared = shared_environ(host.address, connection.address, host.url_scheme)
     try:
         while True:
             if not connection.idle():
@@ -87,7 +82,7 @@ def serve_connection(connection: Connection, host: WSGIHost) -> None:
                 return
             if head is None or not connection.busy():
                 return
-            exchange = _Exchange(connection, host, rfile, head, shared_environ)
+            exchange = _Exchange(connection, host, rfile, head, shared)
             if not exchange.run():
                 if exchange.unread:
                     linger(connection)
@@ -128,38 +123,6 @@ def _peer(connection: Connection) -> str:
     return "%s:%s" % connection.address[:2]
 
 
-def _shared_environ(connection: Connection, host: WSGIHost) -> dict[str, Any]:
-    """The environ entries that every request on *connection* has alike, made once."""
-    host_name, host_port = host.address[:2]
-    return {
-        "SCRIPT_NAME": "",
-        "SERVER_NAME": host_name,
-        "SERVER_PORT": str(host_port),
-        "REMOTE_ADDR": connection.address[0],
-        "REMOTE_PORT": str(connection.address[1]),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": host.url_scheme,
-        "wsgi.errors": _ERRORS,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-    }
-
-
-def _field_key(name: str) -> tuple[str, str]:
-    """*name* lower-cased, and the environ key of its field: ``HTTP_USER_AGENT``.
-
-    Remembered in :data:`_FIELD_KEYS` (up to a bound, so that odd names
-    cannot fill memory): clients send the same few names on every request.
-    """
-    lower = name.lower()
-    known = (lower, "HTTP_" + lower.upper().replace("-", "_"))
-    if len(_FIELD_KEYS) < _MAX_FIELD_KEYS:
-        _FIELD_KEYS[name] = known  # atomic: a race stores the same value twice
-    return known
-
-
 class _Exchange:
     """One request and its response on a connection.
 
@@ -179,7 +142,7 @@ class _Exchange:
         self.host = host
         self.rfile = rfile
         self.request = request
-        #: The environ entries of every request on the connection (:func:`_shared_environ`).
+        #: The environ entries of every request on the connection (``shared_environ``).
         self.shared_environ = shared_environ
         self.body: BodyReader = EmptyReader()
         self.keep_alive = True  # what the request and the app ask for
@@ -244,8 +207,10 @@ class _Exchange:
         authority, path, query = split_target(method, target)
         if "%" in path:
             path = unquote_to_bytes(path).decode("latin-1")
+        entries, length_field, transfer_encoding, wanted, expect = field_facts(headers)
         environ: dict[str, Any] = {
             **self.shared_environ,
+            **entries,
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
             "QUERY_STRING": query,
@@ -256,39 +221,10 @@ class _Exchange:
             # To watch for the client leaving (see watch.Interrupt), never to read or write.
             "fakeserver.client_socket": self.connection.sock,
         }
-        length_field = transfer_encoding = None
-        connection_tokens = expect = ""
-        for name, value in headers:
-            if "_" in name:  # "Content_Length" would pass for Content-Length in environ
-                continue
-            lower, key = _FIELD_KEYS.get(name) or _field_key(name)
-            if lower in _SPECIAL_FIELDS:
-                if lower == "content-length":
-                    if length_field is not None and length_field != value:
-                        raise ClientError(400, "conflicting Content-Length headers")
-                    length_field = value
-                    continue
-                if lower == "content-type":
-                    environ["CONTENT_TYPE"] = value
-                    continue
-                if lower == "transfer-encoding":  # one list, however many field lines carry it
-                    transfer_encoding = (value if transfer_encoding is None
-                                         else f"{transfer_encoding},{value}")
-                elif lower == "connection":
-                    connection_tokens += value + ","
-                elif lower == "expect":
-                    expect = value.lower()
-                else:  # Host
-                    if "HTTP_HOST" in environ:
-                        raise ClientError(400, "more than one Host header field "
-                                               "(RFC 9112 section 3.2)")
-                    check_host(value)
-            environ[key] = environ[key] + "," + value if key in environ else value
-        if version != "HTTP/1.0" and "HTTP_HOST" not in environ:
+        if version != "HTTP/1.0" and "HTTP_HOST" not in entries:
             raise ClientError(400, "HTTP/1.1 request without a Host header (RFC 9112 section 3.2)")
         if authority is not None:  # RFC 9112 section 3.2.2: the target's authority wins
             environ["HTTP_HOST"] = authority
-        wanted = tokens(connection_tokens) if connection_tokens else _NO_TOKENS
         self.keep_alive = ("close" not in wanted if version != "HTTP/1.0"
                            else "keep-alive" in wanted and transfer_encoding is None)
         if length_field is not None or transfer_encoding is not None or expect:
@@ -447,22 +383,3 @@ class _Exchange:
             send_error(self.connection.sock, error)
             self.unread = True
         return False
-
-
-class _ErrorStream:
-    """``wsgi.errors``: what apps write there goes to the "fakeserver" logger."""
-
-    def write(self, text: str) -> int:
-        if text.strip():
-            logger.warning("wsgi.errors: %s", text.rstrip())
-        return len(text)
-
-    def writelines(self, lines: Iterable[str]) -> None:
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
-
-
-_ERRORS = _ErrorStream()

@@ -16,6 +16,7 @@ import ipaddress
 import re
 from typing import Optional, Tuple
 
+from .memo import Memo
 from .wire import ClientError
 
 __all__ = ["Authority", "Target", "check_host", "split_authority", "split_target"]
@@ -109,7 +110,14 @@ def _names_host(authority: str, *, with_port: bool = False) -> bool:
 
 def check_host(value: str) -> None:
     """Raise ClientError 400 unless *value* is a valid ``Host`` value (RFC 9112 section 3.2)."""
+    if value in _VALID_HOSTS:
+        return
     try:
         split_authority(value)
     except ValueError:
         raise ClientError(400, f"invalid Host {value[:80]!r}") from None
+    _VALID_HOSTS.remember(value, True)
+
+
+#: Host values found valid lately: a client names the same host in every request.
+_VALID_HOSTS: Memo[str, bool] = Memo(256)

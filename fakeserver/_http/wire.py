@@ -17,6 +17,8 @@ import socket
 from http import HTTPStatus
 from typing import Any, Iterable, NamedTuple
 
+from .memo import Memo
+
 __all__ = ["CONTROLS", "MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead",
            "content_length", "field_line", "field_lines", "head_end", "parse_fields", "read_head",
            "reason_phrase", "send_error", "status_line", "tokens", "write_head",
@@ -56,6 +58,13 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _REASONS.update({413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
                  422: "Unprocessable Content"})
 
+#: Request heads and field sections parsed lately, and field lines checked and rendered
+#: lately (see ``memo``).
+_HEADS: Memo[bytes, tuple[str, str, str, tuple[tuple[str, str], ...]]] = Memo(256)
+_SECTIONS: Memo[bytes, tuple[tuple[str, str], ...]] = Memo(256)
+_FIELD_LINES: Memo[tuple[tuple[str, str], ...], bytes] = Memo(256)
+_REQUEST_HEADS: Memo[tuple[str, str, tuple[tuple[str, str], ...]], bytes] = Memo(256)
+
 
 def reason_phrase(status: int) -> str:
     """The reason phrase of *status* as :class:`http.HTTPStatus` names it; else ``Unknown``."""
@@ -83,7 +92,20 @@ def write_request_head(method: str, target: str, fields: Iterable[tuple[str, str
     or a target with a space or a control character, and what
     :func:`field_lines` raises.
     """
-    line = f"{method} {target}"
+    fields = tuple(fields)
+    key = (method, target, fields)
+    try:
+        known = _REQUEST_HEADS.get(key)
+    except TypeError:  # a field given as a list, say: checked anew every time
+        return _checked_request_head(method, target, fields)
+    if known is None:
+        rendered = _checked_request_head(method, target, fields)
+        known = _REQUEST_HEADS.remember(key, rendered, len(rendered))
+    return known
+
+
+def _checked_request_head(method: str, target: str, fields: tuple[tuple[str, str], ...]) -> bytes:
+    line = "".join((method, " ", target))
     if not _REQUEST_LINE(line):
         raise ValueError(f"invalid request line {line[:80]!r}: the method must be a token "
                          "and the target free of spaces and control characters")
@@ -113,6 +135,18 @@ def field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
     in a value, and a ``Content-Length`` that is not a decimal or differs
     from another; :class:`UnicodeEncodeError` for text outside Latin-1.
     """
+    fields = tuple(fields)
+    try:
+        known = _FIELD_LINES.get(fields)
+    except TypeError:  # a field given as a list, say: checked anew every time
+        return _checked_field_lines(fields)
+    if known is None:
+        rendered = _checked_field_lines(fields)
+        known = _FIELD_LINES.remember(fields, rendered, len(rendered))
+    return known
+
+
+def _checked_field_lines(fields: tuple[tuple[str, str], ...]) -> bytes:
     lines = []
     length = None
     for name, value in fields:
@@ -129,7 +163,7 @@ def field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
             if length is not None and value != length:
                 raise ValueError(f"conflicting Content-Length values {length!r} and {value!r}")
             length = value
-        lines.append(f"{name}: {value}\r\n")
+        lines.append("".join((name, ": ", value, "\r\n")))  # the text checked, whatever its type
     return "".join(lines).encode("latin-1")
 
 
@@ -227,9 +261,13 @@ def _buffered_head(rfile: Any) -> RequestHead | None:
             or buffered.count(b"\n", 0, fields_end) > MAX_HEADERS + 1):
         return None
     head = rfile.read(end)
+    known = _HEADS.get(head)
+    if known is not None:
+        return RequestHead(known[0], known[1], known[2], list(known[3]))
     line_end = head.index(b"\n") + 1
     method, target, version = _request_line(head[:line_end])
     headers = parse_fields(head[line_end:fields_end]) if fields_end > line_end else []
+    _HEADS.remember(head, (method, target, version, tuple(headers)), end)
     return RequestHead(method, target, version, headers)
 
 
@@ -282,13 +320,17 @@ def parse_fields(block: bytes, kind: str = "header") -> list[tuple[str, str]]:
     """The names and values of a section of field lines (each ending in LF or CRLF).
 
     As :func:`field_line` on each line, but in a few C calls rather than a
-    regex and two decodes per line: heads read whole (an upstream's answer)
-    are parsed so. Raises :class:`ClientError` as :func:`field_line` does
-    for the first line that is not a field.
+    regex and two decodes per line: heads read whole (a request's, an
+    upstream's answer) are parsed so. Raises :class:`ClientError` as
+    :func:`field_line` does for the first line that is not a field.
     """
+    known = _SECTIONS.get(block)
+    if known is not None:
+        return list(known)
     text = block.decode("latin-1")
     fields = _FIELDS(text)
     if len(fields) == text.count("\n"):
+        _SECTIONS.remember(block, tuple(fields), len(block))
         return fields
     # Some line is no field: the first one raises, split where a line reader would split.
     return [field_line(line + b"\n", kind) for line in block.split(b"\n")[:-1]]

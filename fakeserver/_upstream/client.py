@@ -14,7 +14,7 @@ removes.
 
 Call flow, in the thread that holds the connection::
 
-    connection.send(write_request_head(...) + body)   # connects first if need be
+    connection.send(write_request_head(...), body)  # connects first if need be
     response = connection.read_response(method)     # the head; 1xx skipped
     while piece := response.read1(size): ...        # the body, as it arrives
     response.reusable                               # True: keep the connection
@@ -25,7 +25,10 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import struct
+import sys
 
+from .._http.memo import Memo
 from .._http.wire import (
     MAX_HEAD_BYTES, MAX_HEADERS, ClientError, content_length, head_end, parse_fields, tokens,
 )
@@ -42,6 +45,16 @@ _STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([1-9][0-9][0-9])(?: ([^\x00-\x08\x
                           rb"\r?\n").match
 _NO_BODY_STATUSES = frozenset({204, 304})
 _NO_TOKENS: frozenset[str] = frozenset()
+#: Response heads parsed lately (their status lines and field sections): an upstream
+#: answers alike time after time, but for its ``Date``, which changes every second.
+_HEADS: Memo[bytes, tuple[int, str, str, tuple[tuple[str, str], ...]]] = Memo(256)
+#: Where the kernel can bound each send and receive (``SO_SNDTIMEO``, ``SO_RCVTIMEO``,
+#: as a 64-bit ``struct timeval``), a plain connection's socket blocks and lets it: a
+#: socket with a Python timeout polls before every send and every receive, a system
+#: call more each, and a release of the GIL that another thread may take meanwhile,
+#: which together were a good part of what a proxied request adds. TLS connections
+#: keep Python's timeout: ``ssl`` retries a blocking read that the kernel timed out.
+_KERNEL_TIMEOUTS = sys.platform.startswith("linux") and struct.calcsize("l") == 8
 
 
 class ProtocolError(Exception):
@@ -83,12 +96,31 @@ class UpstreamConnection:
         self._buffer = b""
         self._pos = 0
 
-    def send(self, data: bytes) -> None:
-        """Send *data* whole, connecting first if need be; blocks until the kernel took it."""
+    def send(self, data: bytes, more: bytes = b"") -> None:
+        """Send *data* and then *more* whole, connecting first if need be; blocks until the
+        kernel took them.
+
+        Both go in one system call where the socket gathers them itself (a
+        plain one): a request head and the first piece of its body, without
+        copying the piece (64 KiB, say) behind the head first.
+        """
         sock = self.sock
         if sock is None:
             sock = self.sock = self._connect()
-        sock.sendall(data)
+        try:
+            if not (data and more):
+                sock.sendall(data or more)
+            elif isinstance(sock, ssl.SSLSocket) or not hasattr(sock, "sendmsg"):
+                sock.sendall(data + more)
+            else:
+                sent = sock.sendmsg((data, more))
+                if sent < len(data):
+                    sock.sendall(data[sent:])
+                    sent = len(data)
+                if sent < len(data) + len(more):
+                    sock.sendall(memoryview(more)[sent - len(data):])
+        except BlockingIOError:  # the kernel's timeout (see _KERNEL_TIMEOUTS)
+            raise socket.timeout("timed out") from None
 
     def read_response(self, method: str) -> Response:
         """Read the head of the final answer to a *method* request; blocks until it is in.
@@ -114,10 +146,24 @@ class UpstreamConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.ssl_context is not None:
                 return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+            if _KERNEL_TIMEOUTS and self.timeout:  # None: no timeout, as Python has it
+                seconds, fraction = divmod(self.timeout, 1)
+                timeval = struct.pack("ll", int(seconds), max(1, int(fraction * 1e6)))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+                sock.settimeout(None)
         except BaseException:
             sock.close()
             raise
         return sock
+
+    def _recv(self, size: int) -> bytes:
+        """What one ``recv`` of up to *size* bytes brings; b"" at the end of the stream."""
+        assert self.sock is not None, "nothing was sent on this connection"
+        try:
+            return self.sock.recv(size)
+        except BlockingIOError:  # the kernel's timeout (see _KERNEL_TIMEOUTS)
+            raise socket.timeout("timed out") from None
 
     def _read_head(self) -> tuple[int, str, str, list[tuple[str, str]]]:
         """The status, reason, version and header fields of the next answer."""
@@ -129,8 +175,7 @@ class UpstreamConnection:
                     break
                 if len(buffer) - start > MAX_HEAD_BYTES:
                     raise ProtocolError(f"response head over {MAX_HEAD_BYTES} bytes")
-            assert self.sock is not None, "nothing was sent on this connection"
-            data = self.sock.recv(_READ_SIZE)
+            data = self._recv(_READ_SIZE)
             if not data:
                 if start < len(buffer):
                     raise ProtocolError("connection closed in the middle of the response head")
@@ -139,6 +184,10 @@ class UpstreamConnection:
         if end - start > MAX_HEAD_BYTES:
             raise ProtocolError(f"response head over {MAX_HEAD_BYTES} bytes")
         self._buffer, self._pos = (buffer, end) if end < len(buffer) else (b"", 0)
+        head = buffer[start:fields_end]
+        known = _HEADS.get(head)
+        if known is not None:
+            return known[0], known[1], known[2], list(known[3])
         status_line = _STATUS_LINE(buffer, start)
         if status_line is None:
             line = buffer[start:buffer.index(b"\n", start) + 1]
@@ -152,13 +201,14 @@ class UpstreamConnection:
             raise ProtocolError(f"invalid response: {error.detail}") from None
         if len(headers) > MAX_HEADERS:
             raise ProtocolError(f"more than {MAX_HEADERS} header fields in the response")
-        return (int(code), reason.strip().decode("latin-1") if reason else "",
-                "HTTP/1.0" if minor == b"0" else "HTTP/1.1", headers)
+        parsed = (int(code), reason.strip().decode("latin-1") if reason else "",
+                  "HTTP/1.0" if minor == b"0" else "HTTP/1.1", headers)
+        _HEADS.remember(head, parsed[:3] + (tuple(headers),), len(head))
+        return parsed
 
     def _receive(self) -> bool:
         """Append what arrives next to the buffer; False at the end of the stream."""
-        assert self.sock is not None, "nothing was sent on this connection"
-        data = self.sock.recv(_READ_SIZE)
+        data = self._recv(_READ_SIZE)
         if not data:
             return False
         rest = self._buffer[self._pos:] if self._pos < len(self._buffer) else b""
@@ -179,8 +229,7 @@ class UpstreamConnection:
             end = pos + size
             self._consumed(end)
             return buffer[pos:end] if pos or end < len(buffer) else buffer
-        assert self.sock is not None, "nothing was sent on this connection"
-        return self.sock.recv(size)
+        return self._recv(size)
 
     def _line(self, limit: int) -> bytes:
         """The next line, ending in LF; ProtocolError past *limit* bytes or at the end."""

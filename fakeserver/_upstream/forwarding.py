@@ -40,6 +40,9 @@ _NOT_FORWARDED = _HOP_BY_HOP | {"host", "content-length", "expect"}
 #: Response fields the fake's server writes itself.
 _NOT_RELAYED = _HOP_BY_HOP | {"date", "server"}
 _CHUNK = 65536
+#: What a reused connection the upstream closed meanwhile fails with: a reset TLS
+#: connection is an SSLEOFError on some Pythons (3.11, 3.12), a ConnectionError on others.
+_CLOSED = (ConnectionError, ssl.SSLEOFError)
 
 
 class UpstreamError(ConnectionError):
@@ -139,7 +142,7 @@ class Forwarder:
         there was no body to send (a body read from the client cannot be
         sent twice).
         """
-        connection, reused = self.pool.connection(origin)
+        connection, reused = self.pool.connection(origin, resendable=body is None)
         try:
             if body is not None:
                 _send_body(connection, head, body, chunked)
@@ -149,7 +152,7 @@ class Forwarder:
                     connection.send(head)
                     return connection, connection.read_response(method)
                 except (OSError, ProtocolError) as error:
-                    if not (reused and isinstance(error, ConnectionError)):
+                    if not (reused and isinstance(error, _CLOSED)):
                         raise _Failed(error) from error
                 connection.close()
                 connection, reused = self.pool.connection(origin)[0], False
@@ -216,7 +219,7 @@ def _send_body(connection: UpstreamConnection, head: bytes, body: Any, chunked: 
         piece = read(_CHUNK)
         data = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
         if head or data:
-            _upstream(connection.send, head + data if head else data)
+            _upstream(connection.send, head, data)
             head = b""
         if not piece:
             return

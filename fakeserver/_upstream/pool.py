@@ -12,16 +12,20 @@ from __future__ import annotations
 import select
 import ssl
 import threading
+import time
 import weakref
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from .client import UpstreamConnection
 
-__all__ = ["DEFAULT_PORTS", "ConnectionPool", "Origin"]
+__all__ = ["DEFAULT_PORTS", "LOOK_AFTER", "ConnectionPool", "Origin"]
 
 #: The port of each scheme when a URL names none.
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: An idle connection given back less than this many seconds ago is reused for a request
+#: without a body without looking whether the upstream closed it (see ConnectionPool).
+LOOK_AFTER = 0.01
 
 
 class Origin(NamedTuple):
@@ -77,23 +81,33 @@ class ConnectionPool:
         self.ssl_context = ssl_context
         self.max_idle = max_idle
         self._lock = threading.Lock()
-        self._idle: dict[Origin, list[UpstreamConnection]] = {}
+        # Each origin's idle connections, with when each was given back.
+        self._idle: dict[Origin, list[tuple[UpstreamConnection, float]]] = {}
         self._closed = False
         self._finalizer = weakref.finalize(self, _close_all, self._idle, self._lock)
 
-    def connection(self, origin: Origin) -> tuple[UpstreamConnection, bool]:
+    def connection(self, origin: Origin, *, resendable: bool = False
+                   ) -> tuple[UpstreamConnection, bool]:
         """A connection to *origin*, and True if it served a request before.
 
-        Never blocks on the network: an idle connection the upstream has
-        closed (or sent something unasked on) is dropped, not reused.
+        Never blocks on the network. An idle connection is looked at first
+        (a system call): one the upstream has closed, or sent something
+        unasked on (a ``408`` before closing, say), is dropped, not reused.
+        Not so when the caller's request is *resendable* (it has no body:
+        the caller sends it again on a new connection if a reused one turns
+        out closed) and the connection was given back less than
+        :data:`LOOK_AFTER` seconds ago: no upstream times an idle connection
+        out that fast, and the look, which lets other threads take the GIL,
+        would be a good part of what a quick request costs.
         """
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
-                connection = idle.pop() if idle else None
+                connection, released = idle.pop() if idle else (None, 0.0)
             if connection is None:
                 return self._new(origin), False
-            if _still_open(connection):
+            if (resendable and time.monotonic() - released < LOOK_AFTER
+                    and connection.sock is not None) or _still_open(connection):
                 return connection, True
             connection.close()
 
@@ -102,7 +116,7 @@ class ConnectionPool:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
             if not self._closed and connection.sock is not None and len(idle) < self.max_idle:
-                idle.append(connection)
+                idle.append((connection, time.monotonic()))
                 return
         connection.close()
 
@@ -130,11 +144,11 @@ def _still_open(connection: UpstreamConnection) -> bool:
     return not readable
 
 
-def _close_all(idle: dict[Origin, list[UpstreamConnection]],
+def _close_all(idle: dict[Origin, list[tuple[UpstreamConnection, float]]],
                lock: threading.Lock) -> None:
     """Close the connections in *idle*; the pool's finalizer (it must not hold the pool)."""
     with lock:
-        connections = [connection for pooled in idle.values() for connection in pooled]
+        connections = [connection for pooled in idle.values() for connection, _ in pooled]
         idle.clear()
     for connection in connections:
         connection.close()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 import unittest
-import urllib.request
 from typing import Any, Callable
 
 from fakeserver import AppRunner, Recorder, StubApp

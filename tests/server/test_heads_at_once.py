@@ -1,6 +1,6 @@
 """Heads handled whole: a request head read at once agrees with one read line by line, a field
-section parsed at once agrees with field_line, a request head for an upstream is checked, and
-the remembered status lines and field keys stay right."""
+section parsed at once agrees with field_line, and a request head for an upstream is
+checked."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import io
 import unittest
 from typing import Any
 
-from fakeserver._http import framing, gateway
-from fakeserver._http.framing import AppHead
 from fakeserver._http.wire import (
     MAX_HEADERS, ClientError, field_line, head_end, parse_fields, read_head, write_request_head,
 )
@@ -127,34 +125,6 @@ class WriteRequestHeadTest(unittest.TestCase):
             with self.subTest(method=method, target=target), self.assertRaises(ValueError) as caught:
                 write_request_head(method, target, fields)
             self.assertTrue(str(caught.exception).startswith(message), caught.exception)
-
-
-class RememberedTest(unittest.TestCase):
-    def test_status_lines(self) -> None:
-        first, again = AppHead("299 Remembered", []), AppHead("299 Remembered", [])
-        self.assertEqual((again.code, again.status_line), (299, b"HTTP/1.1 299 Remembered\r\n"))
-        self.assertIs(again.status_line, first.status_line)
-        for _ in range(2):  # a refused status is never remembered
-            with self.assertRaisesRegex(ValueError, "invalid reason phrase"):
-                AppHead("200 OK\r\nX: y", [])
-        self.assertNotIn("200 OK\r\nX: y", framing._STATUS_LINES)
-
-    def test_status_lines_past_the_bound(self) -> None:
-        saved = dict(framing._STATUS_LINES)
-        self.addCleanup(lambda: (framing._STATUS_LINES.clear(), framing._STATUS_LINES.update(saved)))
-        for number in range(framing._MAX_STATUS_LINES + 10):
-            head = AppHead(f"200 Number {number}", [])
-            self.assertEqual(head.status_line, f"HTTP/1.1 200 Number {number}\r\n".encode())
-        self.assertEqual(len(framing._STATUS_LINES), framing._MAX_STATUS_LINES)
-
-    def test_field_keys(self) -> None:
-        self.assertEqual(gateway._field_key("X-Request-Id"), ("x-request-id", "HTTP_X_REQUEST_ID"))
-        self.assertEqual(gateway._FIELD_KEYS["X-Request-Id"], ("x-request-id", "HTTP_X_REQUEST_ID"))
-        saved = dict(gateway._FIELD_KEYS)
-        self.addCleanup(lambda: (gateway._FIELD_KEYS.clear(), gateway._FIELD_KEYS.update(saved)))
-        for number in range(gateway._MAX_FIELD_KEYS + 10):
-            self.assertEqual(gateway._field_key(f"X-{number}"), (f"x-{number}", f"HTTP_X_{number}"))
-        self.assertEqual(len(gateway._FIELD_KEYS), gateway._MAX_FIELD_KEYS)
 
 
 if __name__ == "__main__":

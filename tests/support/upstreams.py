@@ -5,7 +5,8 @@ the proxy forwarded; :func:`serve` starts any app as an upstream for the
 rest of a test; :func:`answering` and :func:`raw_app` make apps answering
 one way (``raw_app`` writing the bytes itself); :class:`ScriptedUpstream`
 is a raw-socket server for what a WSGI app cannot do (closing a kept-alive
-connection at a chosen moment).
+connection at a chosen moment), and :class:`SpoilingUpstream` one that
+spoils an idle kept-alive connection (a ``408``, stray bytes).
 """
 
 from __future__ import annotations
@@ -168,26 +169,32 @@ class ScriptedUpstream:
             except OSError:
                 return
             self.connections += 1
-            with sock:
-                reader = sock.makefile("rb")
-                with reader:
-                    for answer in self.script:
-                        head = b""
-                        while not head.endswith(b"\r\n\r\n"):
-                            line = reader.readline()
-                            if not line:
-                                break
-                            head += line
-                        if not head:
-                            break
-                        self.heads.append(head)
-                        for line in head.split(b"\r\n"):
-                            if line.lower().startswith(b"content-length:"):
-                                reader.read(int(line.split(b":")[1]))
-                        if answer is None:
-                            break
-                        sock.sendall(answer)
-            self.closed.set()
+            self._handle(sock, self.connections)
+
+    def _handle(self, sock: socket.socket, number: int) -> None:
+        """Serve connection *number*: its script, then close it."""
+        with sock:
+            self._follow_script(sock)
+        self.closed.set()
+
+    def _follow_script(self, sock: socket.socket) -> None:
+        with sock.makefile("rb") as reader:
+            for answer in self.script:
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = reader.readline()
+                    if not line:
+                        break
+                    head += line
+                if not head:
+                    return
+                self.heads.append(head)
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        reader.read(int(line.split(b":")[1]))
+                if answer is None:
+                    return
+                sock.sendall(answer)
 
     def _stop(self) -> None:
         try:
@@ -196,3 +203,37 @@ class ScriptedUpstream:
             pass
         self._listener.close()
         self._thread.join(TIMEOUT)
+
+
+class SpoilingUpstream(ScriptedUpstream):
+    """A raw upstream answering :data:`OK` to one request on each connection, in a thread per
+    connection, and keeping it open; on the first, a while after answering (as an idle
+    timeout would, not at once), it does *spoil* to the socket and sets ``spoiled``.
+    ``heads`` and ``connections`` count as :class:`ScriptedUpstream`'s do."""
+
+    def __init__(self, test: Any, spoil: Callable[[socket.socket], None]) -> None:
+        self._spoil = spoil
+        self.spoiled = threading.Event()
+        self._done = threading.Event()
+        self._answering: list[threading.Thread] = []
+        super().__init__(test, [OK])
+
+    def _handle(self, sock: socket.socket, number: int) -> None:
+        thread = threading.Thread(target=self._answer, args=(sock, number == 1), daemon=True)
+        self._answering.append(thread)
+        thread.start()
+
+    def _answer(self, sock: socket.socket, first: bool) -> None:
+        with sock:
+            self._follow_script(sock)
+            if first:
+                time.sleep(0.05)
+                self._spoil(sock)
+                self.spoiled.set()
+            self._done.wait(TIMEOUT)
+
+    def _stop(self) -> None:
+        self._done.set()
+        super()._stop()
+        for thread in self._answering:
+            thread.join(TIMEOUT)

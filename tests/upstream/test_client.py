@@ -4,10 +4,14 @@ connections the upstream closes, and answers that break HTTP/1.1."""
 from __future__ import annotations
 
 import socket
+import struct
+import threading
+import time
 import unittest
 from typing import Any, Callable
 
 from fakeserver._http.wire import write_request_head
+from fakeserver._upstream import client
 from fakeserver._upstream.client import Disconnected, ProtocolError, Response, UpstreamConnection
 from tests.support import read_body, streaming_app
 from tests.support.upstreams import OK, TIMEOUT, ScriptedUpstream, answering, raw_app, serve
@@ -216,6 +220,101 @@ class ConnectingTest(unittest.TestCase):
         exchange(connection)
         assert connection.sock is not None
         self.assertEqual(connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), 1)
+
+
+class _SlowReader:
+    """A raw upstream that reads nothing for *pause* seconds, then the request of *size*
+    body bytes, and answers with how many it got; None: it never reads."""
+
+    def __init__(self, test: unittest.TestCase, size: int, pause: float | None) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._size, self._pause = size, pause
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        test.addCleanup(self._stop)
+
+    def _serve(self) -> None:
+        sock, _ = self._listener.accept()
+        with sock:
+            if self._pause is None:
+                self._done.wait(TIMEOUT)
+                return
+            time.sleep(self._pause)
+            received = b""
+            while received.count(b"\r\n\r\n") == 0 or \
+                    len(received.partition(b"\r\n\r\n")[2]) < self._size:
+                data = sock.recv(1 << 20)
+                if not data:
+                    return
+                received += data
+            answer = str(len(received.partition(b"\r\n\r\n")[2])).encode()
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+
+    def _stop(self) -> None:
+        self._done.set()
+        self._listener.close()
+        self._thread.join(TIMEOUT)
+
+
+class SendingTest(unittest.TestCase):
+    HEAD_FIELDS = [("Host", "upstream"), ("Content-Length", str(16 << 20))]
+
+    def test_a_head_and_its_body_arrive_whole(self) -> None:
+        connection = connect(self, serve(self, _counting_app).url)
+        body = bytes(range(256)) * 4096
+        connection.send(write_request_head("POST", "/", [("Host", "upstream"), (
+            "Content-Length", str(len(body)))]), body)
+        response = connection.read_response("POST")
+        self.assertEqual(response.read1(100), b"1048576 %d" % sum(body))
+
+    def test_a_body_the_upstream_is_slow_to_take_arrives_whole(self) -> None:
+        upstream = _SlowReader(self, 16 << 20, pause=0.6)
+        connection = UpstreamConnection("127.0.0.1", upstream.port, timeout=0.4)
+        self.addCleanup(connection.close)
+        connection.send(write_request_head("POST", "/", self.HEAD_FIELDS), b"x" * (16 << 20))
+        response = connection.read_response("POST")
+        self.assertEqual(response.read1(100), str(16 << 20).encode())
+
+    def test_an_upstream_taking_nothing_times_the_send_out(self) -> None:
+        upstream = _SlowReader(self, 16 << 20, pause=None)
+        connection = UpstreamConnection("127.0.0.1", upstream.port, timeout=0.3)
+        self.addCleanup(connection.close)
+        started = time.monotonic()
+        with self.assertRaisesRegex(socket.timeout, "timed out"):
+            connection.send(write_request_head("POST", "/", self.HEAD_FIELDS), b"x" * (16 << 20))
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_an_upstream_answering_late_times_the_read_out(self) -> None:
+        upstream = _SlowReader(self, 0, pause=None)
+        connection = UpstreamConnection("127.0.0.1", upstream.port, timeout=0.3)
+        self.addCleanup(connection.close)
+        connection.send(write_request_head("GET", "/", [("Host", "upstream")]))
+        started = time.monotonic()
+        with self.assertRaisesRegex(socket.timeout, "timed out"):
+            connection.read_response("GET")
+        self.assertGreater(time.monotonic() - started, 0.25)
+
+    @unittest.skipUnless(client._KERNEL_TIMEOUTS, "the kernel's timeouts are used on 64-bit Linux")
+    def test_a_plain_connection_blocks_with_the_kernel_s_timeouts(self) -> None:
+        connection = UpstreamConnection("127.0.0.1", int(serve(self, _counting_app).url.rpartition(
+            ":")[2]), timeout=2.5)
+        self.addCleanup(connection.close)
+        connection.send(write_request_head("GET", "/", [("Host", "upstream")]))
+        assert connection.sock is not None
+        self.assertIsNone(connection.sock.gettimeout())
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            self.assertEqual(struct.unpack("ll", connection.sock.getsockopt(
+                socket.SOL_SOCKET, option, struct.calcsize("ll"))), (2, 500000))
+
+
+def _counting_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Answer with the size and the byte sum of the request body."""
+    body = read_body(environ)
+    answer = b"%d %d" % (len(body), sum(body))
+    start_response("200 OK", [("Content-Length", str(len(answer)))])
+    return [answer]
 
 
 if __name__ == "__main__":

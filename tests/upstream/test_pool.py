@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
+import time
 import unittest
 import weakref
+from typing import Callable
 
 from fakeserver import AppRunner, ProxyApp, Recorder
+from fakeserver._http.wire import write_request_head
+from fakeserver._upstream.forwarding import default_ssl_context
+from fakeserver._upstream.pool import LOOK_AFTER, ConnectionPool, Origin
 from tests.support import assert_nothing_left, nothing_left_unclosed
-from tests.support.upstreams import TIMEOUT, ScriptedUpstream, describe_app, fetch, serve
+from tests.support.upstreams import (
+    TIMEOUT, ScriptedUpstream, SpoilingUpstream, describe_app, fetch, serve,
+)
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -66,7 +74,7 @@ class KeepAliveTest(unittest.TestCase):
 
     def idle(self, proxy: ProxyApp) -> list[http.client.HTTPConnection]:
         pool = proxy.forwarder.pool
-        return [connection for pooled in pool._idle.values() for connection in pooled]
+        return [connection for pooled in pool._idle.values() for connection, _ in pooled]
 
     def test_close_closes_the_idle_connections(self) -> None:
         self.fetched()
@@ -88,6 +96,45 @@ class KeepAliveTest(unittest.TestCase):
         self.assertIsNone(reference())
         self.assertIsNone(idle.sock)  # closed by the pool's finalizer, not left to the socket's
 
+
+
+class LookBeforeReuseTest(unittest.TestCase):
+    """An idle connection is looked at before reuse, but for a request that can be sent again
+    on a connection given back just now."""
+
+    def setUp(self) -> None:
+        upstream = ScriptedUpstream(self, [OK])  # then closes, though it did not say so
+        self.origin = Origin("http", "127.0.0.1", int(upstream.url.rpartition(":")[2]))
+        self.pool = ConnectionPool(timeout=TIMEOUT, ssl_context=default_ssl_context())
+        self.addCleanup(self.pool.close)
+        connection, _ = self.pool.connection(self.origin)
+        connection.send(write_request_head("GET", "/", [("Host", "upstream")]))
+        self.assertEqual(connection.read_response("GET").read1(10), b"ok")
+        self.pool.release(self.origin, connection)
+        self.assertTrue(upstream.closed.wait(TIMEOUT))
+        self.stale = connection
+
+    def given_back(self, seconds_ago: float) -> None:
+        """Date the stale connection's return *seconds_ago*."""
+        self.pool._idle[self.origin] = [(self.stale, time.monotonic() - seconds_ago)]
+
+    def assertDropped(self, *, resendable: bool, seconds_ago: float) -> None:
+        self.given_back(seconds_ago)
+        connection, reused = self.pool.connection(self.origin, resendable=resendable)
+        self.addCleanup(connection.close)
+        self.assertEqual((connection is self.stale, reused, self.stale.sock), (False, False, None))
+
+    def test_one_for_a_request_with_a_body_is_looked_at(self) -> None:
+        self.assertDropped(resendable=False, seconds_ago=0.0)
+
+    def test_one_given_back_a_while_ago_is_looked_at(self) -> None:
+        self.assertDropped(resendable=True, seconds_ago=2 * LOOK_AFTER)
+
+    def test_a_resendable_request_takes_one_given_back_just_now_unlooked(self) -> None:
+        self.given_back(0.0)
+        connection, reused = self.pool.connection(self.origin, resendable=True)
+        self.addCleanup(connection.close)
+        self.assertEqual((connection is self.stale, reused), (True, True))
 
 
 class LeakTest(unittest.TestCase):
@@ -122,6 +169,34 @@ class StaleConnectionTest(unittest.TestCase):
         self.assertEqual(fetch(fake.url)[2], b"ok")
         self.assertEqual(fetch(fake.url)[2], b"ok")
         self.assertEqual((upstream.connections, len(upstream.heads)), (2, 3))
+
+    def test_an_idle_connection_the_upstream_sent_a_408_on_is_not_reused(self) -> None:
+        def time_out(sock: socket.socket) -> None:
+            sock.sendall(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                         b"Content-Length: 0\r\n\r\n")
+            sock.close()
+        self.assertFreshConnectionAfter(time_out)
+
+    def test_an_idle_connection_with_stray_bytes_on_it_is_not_reused(self) -> None:
+        self.assertFreshConnectionAfter(lambda sock: sock.sendall(b"HTTP/1.1 200 OK\r\n"))
+
+    def assertFreshConnectionAfter(self, spoil: Callable[[socket.socket], None]) -> None:
+        """A GET through the fake gets its own answer after the upstream did *spoil* to the
+        idle connection of the first one."""
+        upstream = SpoilingUpstream(self, spoil)
+        fake = self.proxied(upstream)  # type: ignore[arg-type]
+        self.assertEqual(fetch(fake.url)[2], b"ok")
+        self.assertTrue(upstream.spoiled.wait(TIMEOUT))
+        self.assertEqual(fetch(fake.url)[2], b"ok")
+        self.assertEqual(upstream.connections, 2)
+
+    def test_a_body_goes_on_a_new_connection_when_the_idle_one_was_closed(self) -> None:
+        upstream = ScriptedUpstream(self, [OK])  # answers each connection once, then closes
+        fake = self.proxied(upstream)
+        self.assertEqual(fetch(fake.url)[2], b"ok")
+        self.assertTrue(upstream.closed.wait(TIMEOUT))
+        self.assertEqual(fetch(fake.url, b"sent once, on a new connection")[2], b"ok")
+        self.assertEqual((upstream.connections, len(upstream.heads)), (2, 2))
 
     def test_a_body_is_never_sent_twice(self) -> None:
         upstream = ScriptedUpstream(self, [OK, None])
