@@ -270,8 +270,10 @@ class SendingTest(unittest.TestCase):
         self.assertEqual(response.read1(100), b"1048576 %d" % sum(body))
 
     def test_a_body_the_upstream_is_slow_to_take_arrives_whole(self) -> None:
-        upstream = _SlowReader(self, 16 << 20, pause=0.6)
-        connection = UpstreamConnection("127.0.0.1", upstream.port, timeout=0.4)
+        # Past the timeout, so that the first send returns partly done; well before twice
+        # the timeout, so that the next one sees the upstream read.
+        upstream = _SlowReader(self, 16 << 20, pause=0.55)
+        connection = UpstreamConnection("127.0.0.1", upstream.port, timeout=0.5)
         self.addCleanup(connection.close)
         connection.send(write_request_head("POST", "/", self.HEAD_FIELDS), b"x" * (16 << 20))
         response = connection.read_response("POST")
