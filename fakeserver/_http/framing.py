@@ -19,7 +19,9 @@ import time
 from email.utils import formatdate
 
 from .memo import Memo
-from .wire import RequestHead, content_length, field_lines, status_line, tokens
+from .wire import (
+    RequestHead, checked_field_lines, content_length, field_lines, status_line, tokens,
+)
 
 __all__ = ["AppHead", "Framing", "render_head"]
 
@@ -61,15 +63,7 @@ class AppHead:
         #: The status as given, e.g. ``"200 OK"``.
         self.status = status
         self.headers = list(fields)
-        key = (status, fields)
-        try:
-            seen = _APP_HEADS.get(key)
-        except TypeError:  # a field given as a list, say: checked anew every time
-            seen = _check(status, fields)
-        else:
-            if seen is None:
-                seen = _check(status, fields)
-                _APP_HEADS.remember(key, seen, len(seen[2]))
+        seen = _APP_HEADS.made((status, fields), _check, status, fields, length=_rendered_length)
         self.code: int
         #: The status line and the app's fields, as they go on the wire.
         self.status_line: bytes
@@ -109,7 +103,13 @@ def _check(status: str, fields: tuple[tuple[str, str], ...]
     if known is None:  # checked last, as before the status lines were remembered
         code = int(status[:3])
         known = _STATUS_LINES.remember(status, (code, status_line(code, status[4:])))
-    return known[0], known[1], field_lines(fields), length, connection, close
+    # Rendered anew: the head is remembered whole, its fields with it.
+    return known[0], known[1], checked_field_lines(fields), length, connection, close
+
+
+def _rendered_length(seen: tuple[int, bytes, bytes, int | None, bool, bool]) -> int:
+    """How long the fields of a head that :func:`_check` made are on the wire."""
+    return len(seen[2])
 
 
 class Framing:

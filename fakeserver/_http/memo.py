@@ -10,7 +10,7 @@ costs, so the server core remembers what it made of each of them in a
 
 from __future__ import annotations
 
-from typing import Dict, Hashable, TypeVar
+from typing import Any, Callable, Dict, Hashable, TypeVar
 
 __all__ = ["LARGEST", "Memo"]
 
@@ -40,6 +40,21 @@ class Memo(Dict[_Key, _Value]):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
+
+    def made(self, key: _Key, make: Callable[..., _Value], *args: Any,
+             length: Callable[[_Value], int]) -> _Value:
+        """What ``make(*args)`` gives, made of *key*: remembered, unless the part is longer
+        than :data:`LARGEST` (*length* of the value), and made anew for a key that cannot
+        be hashed (a field given as a list, say). What *make* raises goes through, and
+        nothing is remembered then."""
+        try:
+            known = self.get(key)
+        except TypeError:
+            return make(*args)
+        if known is None:
+            known = make(*args)
+            self.remember(key, known, length(known))
+        return known
 
     def remember(self, key: _Key, value: _Value, length: int = 0) -> _Value:
         """Keep *value* as what was made of *key*, unless the part is *length* bytes long,

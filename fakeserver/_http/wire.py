@@ -20,9 +20,9 @@ from typing import Any, Iterable, NamedTuple
 from .memo import Memo
 
 __all__ = ["CONTROLS", "MAX_HEAD_BYTES", "MAX_HEADERS", "ClientError", "RequestHead",
-           "content_length", "field_line", "field_lines", "head_end", "parse_fields", "read_head",
-           "reason_phrase", "send_error", "status_line", "tokens", "write_head",
-           "write_request_head"]
+           "checked_field_lines", "content_length", "field_line", "field_lines", "head_end",
+           "parse_fields", "read_head", "reason_phrase", "send_error", "status_line", "tokens",
+           "write_head", "write_request_head"]
 
 #: The longest request line or header line, and the most header bytes.
 MAX_HEAD_BYTES = 65536
@@ -93,15 +93,8 @@ def write_request_head(method: str, target: str, fields: Iterable[tuple[str, str
     :func:`field_lines` raises.
     """
     fields = tuple(fields)
-    key = (method, target, fields)
-    try:
-        known = _REQUEST_HEADS.get(key)
-    except TypeError:  # a field given as a list, say: checked anew every time
-        return _checked_request_head(method, target, fields)
-    if known is None:
-        rendered = _checked_request_head(method, target, fields)
-        known = _REQUEST_HEADS.remember(key, rendered, len(rendered))
-    return known
+    return _REQUEST_HEADS.made((method, target, fields), _checked_request_head, method, target,
+                               fields, length=len)
 
 
 def _checked_request_head(method: str, target: str, fields: tuple[tuple[str, str], ...]) -> bytes:
@@ -109,6 +102,8 @@ def _checked_request_head(method: str, target: str, fields: tuple[tuple[str, str
     if not _REQUEST_LINE(line):
         raise ValueError(f"invalid request line {line[:80]!r}: the method must be a token "
                          "and the target free of spaces and control characters")
+    # field_lines() remembers the fields apart from the target: a client sends the same
+    # fields to many targets.
     return (line + " HTTP/1.1\r\n").encode("latin-1") + field_lines(fields) + b"\r\n"
 
 
@@ -136,17 +131,11 @@ def field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
     from another; :class:`UnicodeEncodeError` for text outside Latin-1.
     """
     fields = tuple(fields)
-    try:
-        known = _FIELD_LINES.get(fields)
-    except TypeError:  # a field given as a list, say: checked anew every time
-        return _checked_field_lines(fields)
-    if known is None:
-        rendered = _checked_field_lines(fields)
-        known = _FIELD_LINES.remember(fields, rendered, len(rendered))
-    return known
+    return _FIELD_LINES.made(fields, checked_field_lines, fields, length=len)
 
 
-def _checked_field_lines(fields: tuple[tuple[str, str], ...]) -> bytes:
+def checked_field_lines(fields: Iterable[tuple[str, str]]) -> bytes:
+    """:func:`field_lines`, made anew: for a caller that remembers what it makes itself."""
     lines = []
     length = None
     for name, value in fields:

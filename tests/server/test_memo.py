@@ -35,6 +35,25 @@ class MemoTest(unittest.TestCase):
         memo.remember("short", 2, LARGEST)
         self.assertEqual(dict(memo), {"short": 2})
 
+    def test_made_makes_once_and_remembers_no_refusal_nor_unhashable_key(self) -> None:
+        memo: Memo[Any, str] = Memo(8)
+        calls: list[object] = []
+
+        def make(part: object) -> str:
+            calls.append(part)
+            if part == "bad":
+                raise ValueError("refused")
+            return f"made of {part}"
+        for _ in range(2):
+            self.assertEqual(memo.made("a", make, "a", length=len), "made of a")
+            self.assertEqual(memo.made(["a"], make, "list", length=len), "made of list")
+            with self.assertRaisesRegex(ValueError, "refused"):
+                memo.made("bad", make, "bad", length=len)
+        self.assertEqual(memo.made("long", make, "long", length=lambda made: LARGEST + 1),
+                         "made of long")
+        self.assertEqual(calls, ["a", "list", "bad", "list", "bad", "long"])
+        self.assertEqual(dict(memo), {"a": "made of a"})
+
     def test_full_it_forgets_everything_and_keeps_the_newest(self) -> None:
         memo: Memo[int, int] = Memo(3)
         for number in range(3):
